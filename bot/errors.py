@@ -1,0 +1,45 @@
+"""Errors whose messages are written for the person who caused them.
+
+The CLI (and later the chat adapters) print a ``PaperboyError`` as it is, without a traceback;
+anything else is a bug and is reported as one.
+"""
+
+from __future__ import annotations
+
+
+class PaperboyError(Exception):
+    """A problem the user can fix; ``str(error)`` says what is wrong and where."""
+
+    #: Process exit status the CLI uses for this kind of problem.
+    exit_code = 1
+
+
+class InputError(PaperboyError):
+    """Bad input from the user (a malformed file, an odd argument): exit status 2."""
+
+    exit_code = 2
+
+
+class ParseError(InputError):
+    """A source document that cannot be read, located as ``FILE:LINE: what is wrong``."""
+
+    def __init__(self, source: str, line: int, message: str) -> None:
+        super().__init__(f"{source}:{line}: {message}")
+        self.source = source
+        self.line = line
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"ParseError({self.source!r}, {self.line}, {self.message!r})"
+
+
+class QueryError(InputError):
+    """A lookup that cannot be answered as asked (an empty or over-long search, a bad page)."""
+
+
+class NotFound(PaperboyError):
+    """The thing asked for is not in the archive (exit status 1, like grep's "no match")."""
+
+
+class StoreError(PaperboyError):
+    """The database cannot be used as configured (bad URL, schema from a newer Paperboy)."""
