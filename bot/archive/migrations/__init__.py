@@ -1,0 +1,1 @@
+"""Alembic migrations for the archive; ``bot.archive.store.upgrade`` runs them."""

@@ -1,0 +1,212 @@
+"""Lookups over the archive: tags, a tag's papers, one paper, the days, the queue, the totals.
+
+Platform-neutral answers (models, not text): the CLI prints them as JSON or lines, and the chat
+commands of later issues render them through their own templates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from bot.archive.schema import entries, paper_tags, papers, sources
+from bot.archive.store import Archive
+from bot.archive.text import clean_query_text, like_escape, normalize_tag
+from bot.errors import NotFound, QueryError
+from bot.models import Appearance, Paper, TagCount
+
+PAGE_SIZE = 10
+MAX_PAGE = 100_000
+
+
+@dataclass(frozen=True)
+class TagPage:
+    tag: str
+    page: int
+    pages: int
+    total: int
+    papers: tuple[Paper, ...]
+    #: The closest existing tags, filled in when the tag has no papers.
+    suggestions: tuple[TagCount, ...] = ()
+
+
+@dataclass(frozen=True)
+class Day:
+    date: dt.date
+    entries: int
+
+
+@dataclass(frozen=True)
+class Stats:
+    papers: int
+    digests: int
+    tags: int
+    queued: int
+
+
+def tag_counts(archive: Archive) -> list[TagCount]:
+    """Every tag with its number of papers, most used first."""
+    count = func.count().label("n")
+    stmt = select(paper_tags.c.tag, count).group_by(paper_tags.c.tag).order_by(count.desc(), paper_tags.c.tag)
+    with archive.engine.connect() as conn:
+        return [TagCount(tag, n) for tag, n in conn.execute(stmt)]
+
+
+def papers_by_tag(archive: Archive, raw_tag: str, page: int = 1, per_page: int = PAGE_SIZE) -> TagPage:
+    """A tag's papers, newest digest first, a page at a time; ``#VQ`` and ``vq`` are one tag."""
+    try:
+        tag = normalize_tag(raw_tag)
+    except ValueError as exc:
+        raise QueryError(str(exc)) from None
+    if not 1 <= page <= MAX_PAGE:
+        raise QueryError(f"page must be a number from 1 to {MAX_PAGE}, not {page}")
+    with archive.engine.connect() as conn:
+        total = conn.execute(select(func.count()).where(paper_tags.c.tag == tag)).scalar_one()
+        if total == 0:
+            return TagPage(tag, page, 0, 0, (), tuple(closest_tags(archive, tag)))
+        pages = -(-total // per_page)
+        if page > pages:
+            raise QueryError(f"#{tag} has {pages} page(s) of papers; there is no page {page}")
+        ids = conn.scalars(
+            select(paper_tags.c.paper_id)
+            .where(paper_tags.c.tag == tag)
+            .order_by(paper_tags.c.date.desc().nulls_last(), paper_tags.c.paper_id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        ).all()
+        return TagPage(tag, page, pages, total, tuple(load_papers(conn, ids)))
+
+
+def closest_tags(archive: Archive, tag: str, limit: int = 5) -> list[TagCount]:
+    """Tags that contain (or are contained in) the asked one first, then similar spellings."""
+    counts = tag_counts(archive)
+    by_name = {tc.tag: tc for tc in counts}
+    containing = [tc.tag for tc in counts if tag in tc.tag or (len(tc.tag) >= 2 and tc.tag in tag)]
+    similar = difflib.get_close_matches(tag, list(by_name), n=limit, cutoff=0.6)
+    names = list(dict.fromkeys([*containing, *similar]))[:limit]
+    return [by_name[name] for name in names]
+
+
+def find_paper(archive: Archive, ref: str) -> Paper:
+    """A paper by its id, or by a prefix of it that names exactly one paper (as git does)."""
+    ref = clean_query_text(ref)
+    if not ref or len(ref) > 200:
+        raise QueryError("give a paper id, as shown by `paperboy tag` or `paperboy search`")
+    with archive.engine.connect() as conn:
+        found = load_papers(conn, [ref])
+        if found:
+            return found[0]
+        prefix = like_escape(ref) + "%"
+        ids = conn.scalars(
+            select(papers.c.id).where(papers.c.id.like(prefix, escape="\\")).order_by(papers.c.id).limit(6)
+        ).all()
+        if len(ids) == 1:
+            return load_papers(conn, ids)[0]
+    if ids:
+        raise NotFound(
+            f"{ref!r} matches several papers: {', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''}"
+        )
+    raise NotFound(f"no paper has the id {ref!r}")
+
+
+def appearances(archive: Archive, paper_id: str) -> list[Appearance]:
+    """Every document that wrote the paper up, earliest digest first."""
+    stmt = (
+        select(entries.c.source, sources.c.format, sources.c.date, entries.c.line)
+        .join(sources, sources.c.name == entries.c.source)
+        .where(entries.c.paper_id == paper_id)
+        .order_by(sources.c.date.asc().nulls_last(), entries.c.source)
+    )
+    with archive.engine.connect() as conn:
+        return [Appearance(*row) for row in conn.execute(stmt)]
+
+
+def days(archive: Archive) -> list[Day]:
+    """Each digest day with its number of papers, newest first."""
+    count = func.count(func.distinct(entries.c.paper_id))
+    stmt = (
+        select(sources.c.date, count)
+        .join(entries, entries.c.source == sources.c.name)
+        .where(sources.c.date.is_not(None))
+        .group_by(sources.c.date)
+        .order_by(sources.c.date.desc())
+    )
+    with archive.engine.connect() as conn:
+        return [Day(date, n) for date, n in conn.execute(stmt)]
+
+
+def queue(archive: Archive) -> list[Paper]:
+    """Undated papers waiting to be published, in the order they were written."""
+    stmt = (
+        select(entries.c.paper_id)
+        .join(sources, sources.c.name == entries.c.source)
+        .join(papers, papers.c.id == entries.c.paper_id)
+        .where(sources.c.date.is_(None), papers.c.date.is_(None))
+        .order_by(entries.c.source, entries.c.position)
+    )
+    with archive.engine.connect() as conn:
+        ids = list(dict.fromkeys(conn.scalars(stmt)))
+        return load_papers(conn, ids)
+
+
+def digest_papers(archive: Archive, day: dt.date) -> list[Paper]:
+    """The papers of one day's digest, in the order their documents list them."""
+    stmt = (
+        select(entries.c.paper_id)
+        .join(sources, sources.c.name == entries.c.source)
+        .where(sources.c.date == day)
+        .order_by(entries.c.source, entries.c.position)
+    )
+    with archive.engine.connect() as conn:
+        return load_papers(conn, list(dict.fromkeys(conn.scalars(stmt))))
+
+
+def stats(archive: Archive) -> Stats:
+    with archive.engine.connect() as conn:
+        return Stats(
+            papers=conn.execute(select(func.count()).select_from(papers)).scalar_one(),
+            digests=conn.execute(
+                select(func.count(func.distinct(sources.c.date))).where(sources.c.date.is_not(None))
+            ).scalar_one(),
+            tags=conn.execute(select(func.count(func.distinct(paper_tags.c.tag)))).scalar_one(),
+            queued=conn.execute(select(func.count()).where(papers.c.date.is_(None))).scalar_one(),
+        )
+
+
+def load_papers(conn: Connection, ids: Sequence[str]) -> list[Paper]:
+    """Papers by id, in the order asked, with their tags; ids not in the archive are skipped."""
+    if not ids:
+        return []
+    rows = {row.id: row._mapping for row in conn.execute(select(papers).where(papers.c.id.in_(ids)))}
+    tags: dict[str, list[str]] = {}
+    for paper_id, tag in conn.execute(
+        select(paper_tags.c.paper_id, paper_tags.c.tag)
+        .where(paper_tags.c.paper_id.in_(ids))
+        .order_by(paper_tags.c.paper_id, paper_tags.c.position)
+    ):
+        tags.setdefault(paper_id, []).append(tag)
+    return [_paper(rows[i], tags.get(i, [])) for i in ids if i in rows]
+
+
+def _paper(row: Any, tags: list[str]) -> Paper:
+    return Paper(
+        id=row["id"],
+        title=row["title"],
+        authors=tuple(json.loads(row["authors"])),
+        author_count=row["author_count"],
+        abstract=row["abstract"],
+        commentary=row["commentary"],
+        tags=tuple(tags),
+        links=tuple(json.loads(row["links"])),
+        published=row["published"],
+        upvotes=row["upvotes"],
+        source=row["source"],
+        line=row["line"],
+        date=row["date"],
+    )
