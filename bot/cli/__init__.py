@@ -1,0 +1,50 @@
+"""The ``paperboy`` command: the composition root that wires settings, archive and channels.
+
+Command groups live in their own modules and register on ``cli``. ``main`` turns a user's
+mistake (a ``PaperboyError``, a usage error) into one line on stderr and an exit status; only
+a bug prints a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from bot import __version__
+from bot.config import Settings
+from bot.errors import PaperboyError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="paperboy")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Paperboy keeps an archive of curated ML papers and publishes daily digests of them.
+
+    Settings come from PAPERBOY_* environment variables (PAPERBOY_DATABASE_URL: a SQLite file
+    in the working directory by default).
+    """
+    ctx.obj = Settings.from_env()
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        status = cli.main(args=argv, prog_name="paperboy", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        status = exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        status = exc.exit_code
+    except click.Abort:
+        click.echo("paperboy: interrupted", err=True)
+        status = 130
+    except PaperboyError as exc:
+        click.echo(f"paperboy: {exc}", err=True)
+        status = exc.exit_code
+    except BrokenPipeError:
+        status = 0  # `paperboy tags | head` closed the pipe: not an error
+    sys.exit(status if isinstance(status, int) else 0)
+
+
+from bot.cli import archive as _archive  # noqa: E402,F401  (registers the archive commands)
