@@ -32,6 +32,10 @@ class ParseError(InputError):
     def __repr__(self) -> str:
         return f"ParseError({self.source!r}, {self.line}, {self.message!r})"
 
+    def __reduce__(self) -> tuple[type[ParseError], tuple[str, int, str]]:
+        # Parsers run in a worker process for bulk ingests; the error travels back pickled.
+        return (ParseError, (self.source, self.line, self.message))
+
 
 class QueryError(InputError):
     """A lookup that cannot be answered as asked (an empty or over-long search, a bad page)."""

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.archive import ingest as ingest_module
 from bot.archive import queries, search
@@ -21,7 +21,8 @@ MARS_ID = "mars-mixture-of-auto-regressive-models-dbf751e1"
 def snapshot(archive: Archive) -> dict[str, Any]:
     """Every table's rows, in a stable order: two equal snapshots are the same archive.
 
-    Surrogate keys (papers.pk) follow insertion order and are left out; all a reader sees is in.
+    Surrogate keys (entries.pk) follow insertion order and the search watermark is bookkeeping:
+    both are left out; all a reader sees is in.
     """
     with archive.engine.connect() as conn:
         tables = {
@@ -29,6 +30,7 @@ def snapshot(archive: Archive) -> dict[str, Any]:
                 tuple(map(repr, row)) for row in conn.execute(select(*(c for c in table.c if c.name != "pk")))
             )
             for table in metadata.sorted_tables
+            if table.name != "search_index"
         }
     tables["search:모델"] = sorted(p.id for p in search.search(archive, "모델", limit=100).papers)
     return tables
@@ -47,9 +49,21 @@ def test_seeds_fill_the_archive(seeded: Archive) -> None:
 
 def test_ingesting_twice_leaves_the_same_archive(seeded: Archive) -> None:
     before = snapshot(seeded)
+    with seeded.engine.connect() as conn:
+        keys = conn.scalars(select(entries.c.pk).order_by(entries.c.pk)).all()
     reports = [seeded.ingest(post_) for post_ in map(_parse, SEED_FILES)]
-    assert [r.new for r in reports] == [0] * 5
+    assert [(r.new, r.removed, r.unchanged) for r in reports] == [(0, 0, True)] * 5
     assert snapshot(seeded) == before
+    with seeded.engine.connect() as conn:  # unchanged files wrote nothing at all
+        assert conn.scalars(select(entries.c.pk).order_by(entries.c.pk)).all() == keys
+
+
+def test_a_document_that_parses_differently_is_rewritten(seeded: Archive) -> None:
+    from bot.archive.parsers import ParseOptions, parse_file
+
+    report = seeded.ingest(parse_file(SEED_FILES[4], ParseOptions(year=2030)))
+    assert (report.unchanged, report.new, report.removed) == (False, 0, 0)
+    assert queries.days(seeded)[0].date == dt.date(2030, 12, 11)
 
 
 def test_ingest_order_and_engine_do_not_matter(db_url: str, tmp_path: Any) -> None:
@@ -95,6 +109,7 @@ def test_a_paper_in_two_sources_keeps_both(seeded: Archive) -> None:
     assert mars.commentary.startswith("Autoregressive Text to Image 모델.")
     assert mars.commentary.endswith("다시 읽어보니 흥미롭네요.")
     assert mars.author_count == 13  # the earlier, complete list
+    assert [p.id for p in search.search(seeded, "다시 읽어보니").papers] == [MARS_ID]
     assert [a.source for a in queries.appearances(seeded, MARS_ID)] == ["daily-2024-07-11.txt", "extra.txt"]
     assert {d.date: d.entries for d in queries.days(seeded)}[dt.date(2024, 8, 1)] == 1
 
@@ -111,15 +126,15 @@ def test_a_paper_in_two_sources_keeps_both(seeded: Archive) -> None:
 def test_ingest_is_all_or_nothing(archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
     digest = _parse(SEED_FILES[2])  # nine papers
     calls = {"n": 0}
-    real = ingest_module._paper_row
+    real = ingest_module.merge
 
-    def failing_row(paper: Any) -> Any:
+    def failing_merge(*args: Any) -> Any:  # called after the entries are written
         calls["n"] += 1
         if calls["n"] == 5:
             raise RuntimeError("disk full")
-        return real(paper)
+        return real(*args)
 
-    monkeypatch.setattr(ingest_module, "_paper_row", failing_row)
+    monkeypatch.setattr(ingest_module, "merge", failing_merge)
     with pytest.raises(RuntimeError, match="disk full"):
         archive.ingest(digest)
     with archive.engine.connect() as conn:
@@ -132,3 +147,28 @@ def _parse(path: Any) -> Any:
     from tests.conftest import TODAY
 
     return parse_file(path, ParseOptions(today=TODAY))
+
+
+def counted_from_scratch(archive: Archive) -> dict[str, int]:
+    with archive.engine.connect() as conn:
+        rows = conn.execute(select(paper_tags.c.tag, func.count()).group_by(paper_tags.c.tag))
+        return {tag: n for tag, n in rows}
+
+
+def test_tag_counts_stay_exact_through_edits(seeded: Archive) -> None:
+    def check() -> None:
+        assert {tc.tag: tc.count for tc in queries.tag_counts(seeded)} == counted_from_scratch(seeded)
+
+    check()
+    original = SEED_FILES[3].read_text()  # daily-2024-07-11.txt
+    seeded.ingest(post(original.replace("#vq", "#vq #new-tag"), SEED_FILES[3].name))
+    check()
+    assert queries.papers_by_tag(seeded, "new-tag").total == 1
+    seeded.ingest(post(original.split("MARS: Mixture")[0], SEED_FILES[3].name))  # drop four papers
+    check()
+    assert queries.papers_by_tag(seeded, "new-tag").total == 0
+    assert "text2img" not in {tc.tag for tc in queries.tag_counts(seeded)}
+    again = "2024년 8월 1일\nPaliGemma: A versatile 3B VLM for transfer\n(A)\nabs\n또 봅니다.\n"
+    seeded.ingest(post(again + "#vision-language #vq\n"))
+    check()
+    assert queries.papers_by_tag(seeded, "vision-language").total == 4  # PaliGemma still counts once

@@ -1,21 +1,26 @@
 """Writing one document's digest into the archive, inside the caller's transaction.
 
 A document replaces its own previous contribution: its entries are rewritten, and every paper
-it mentions now or mentioned before is rebuilt from the entries that remain. So ingesting the
-same files twice leaves the same archive, and an edited post corrects what it said.
+it mentions now or mentioned before gets its first-featured date and merged tags recomputed
+from the entries that remain. So ingesting the same files twice leaves the same archive (an
+unchanged file is recognised by its checksum and writes nothing), and an edited post corrects
+what it said.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Executable, Table, delete, insert, select
+from sqlalchemy import Connection, Table, delete, insert, select, text, update
 
 from bot.archive.merge import merge
-from bot.archive.schema import entries, paper_tags, papers, sources
+from bot.archive.rows import Encoded, entry_row
+from bot.archive.schema import entries, paper_tags, papers, search_index, sources, tags
 from bot.models import Digest, Paper
 
 CHUNK = 500  # ids per IN (...) clause
@@ -27,32 +32,31 @@ class IngestReport:
     papers: int  # entries in the document
     new: int  # papers the archive did not have before
     removed: int  # papers dropped because their only entry left this document
+    unchanged: bool = False  # the archive already held exactly this document
 
 
 def write_digest(conn: Connection, digest: Digest) -> IngestReport:
     name = digest.source
+    encoded = Encoded()
+    rows = [entry_row(name, position, paper, encoded) for position, paper in enumerate(digest.entries)]
+    checksum = _checksum(digest, rows)
+    stored = conn.execute(select(sources.c.checksum).where(sources.c.name == name)).scalar()
+    if stored == checksum:
+        return IngestReport(name, len(rows), new=0, removed=0, unchanged=True)
+
     old_ids = set(conn.scalars(select(entries.c.paper_id).where(entries.c.source == name)))
     conn.execute(delete(entries).where(entries.c.source == name))
-    _upsert(conn, sources, [{"name": name, "format": digest.format, "date": digest.date}], ["name"])
-    if digest.entries:
-        conn.execute(
-            insert(entries),
-            [_entry_row(name, position, paper) for position, paper in enumerate(digest.entries)],
-        )
+    source = {"name": name, "format": digest.format, "date": digest.date, "checksum": checksum}
+    _upsert(conn, sources, [source], ["name"])
+    if rows:
+        conn.execute(insert(entries), rows)
 
+    # A paper's date and tags merge all its appearances; most papers have just this one.
     affected = old_ids | {paper.id for paper in digest.entries}
-    shared = {
-        paper_id
-        for chunk in _chunks(affected)
-        for paper_id in conn.scalars(
-            select(entries.c.paper_id)
-            .where(entries.c.paper_id.in_(chunk), entries.c.source != name)
-            .distinct()
-        )
-    }
-    # A paper only this document mentions is exactly its entry; others merge all appearances.
-    merged = {paper.id: paper for paper in digest.entries if paper.id not in shared}
-    merged.update(_merge_from_entries(conn, shared))
+    elsewhere = _appearances_elsewhere(conn, affected, name)
+    merged = {paper.id: merge([paper, *elsewhere.get(paper.id, ())]) for paper in digest.entries}
+    for paper_id, found in elsewhere.items():
+        merged.setdefault(paper_id, merge(found))
     gone = affected - merged.keys()
     existing = {
         paper_id
@@ -60,108 +64,106 @@ def write_digest(conn: Connection, digest: Digest) -> IngestReport:
         for paper_id in conn.scalars(select(papers.c.id).where(papers.c.id.in_(chunk)))
     }
 
+    counts: Counter[str] = Counter()
     for chunk in _chunks(affected):
-        conn.execute(delete(paper_tags).where(paper_tags.c.paper_id.in_(chunk)))
+        old_tags = paper_tags.c.paper_id.in_(chunk)
+        counts.subtract(conn.scalars(select(paper_tags.c.tag).where(old_tags)))
+        conn.execute(delete(paper_tags).where(old_tags))
     for chunk in _chunks(gone):
         conn.execute(delete(papers).where(papers.c.id.in_(chunk)))
     if merged:
-        _upsert(conn, papers, [_paper_row(paper) for paper in merged.values()], ["id"])
-        tag_rows = [
+        _upsert(conn, papers, [{"id": p.id, "date": p.date} for p in merged.values()], ["id"])
+        tag_rows: list[dict[str, Any]] = [
             {"tag": tag, "paper_id": paper.id, "date": paper.date, "position": position}
             for paper in merged.values()
             for position, tag in enumerate(paper.tags)
         ]
         if tag_rows:
             conn.execute(insert(paper_tags), tag_rows)
-    return IngestReport(name, len(digest.entries), len(merged.keys() - existing), len(gone))
+            counts.update(row["tag"] for row in tag_rows)
+    _count_tags(conn, counts)
+    return IngestReport(name, len(rows), len(merged.keys() - existing), len(gone))
 
 
-def _merge_from_entries(conn: Connection, ids: set[str]) -> dict[str, Paper]:
-    appearances: dict[str, list[Paper]] = {}
+def _count_tags(conn: Connection, deltas: Counter[str]) -> None:
+    """Apply per-tag changes in paper counts; a tag no paper carries any more disappears."""
+    changed = [{"tag": tag, "papers": delta} for tag, delta in deltas.items() if delta]
+    if not changed:
+        return
+    _upsert(conn, tags, changed, ["tag"], increment=True)
+    conn.execute(delete(tags).where(tags.c.papers <= 0))
+
+
+def index_pending(conn: Connection) -> int:
+    """Add the entries above the watermark to SQLite's full-text index, in one statement.
+
+    FTS5 writes a segment per transaction, so indexing file by file costs about four times as
+    much as indexing a whole ingest at once. Until this runs, search scans the pending entries
+    directly, so nothing is ever unsearchable. Returns the number of entries indexed.
+    """
+    if conn.dialect.name != "sqlite":
+        return 0  # PostgreSQL's GIN index is maintained by the server
+    # Writing first takes the write lock, so two processes catching up cannot overlap.
+    conn.execute(update(search_index).values(indexed_upto=search_index.c.indexed_upto))
+    done = conn.execute(select(search_index.c.indexed_upto)).scalar_one()
+    top = conn.execute(select(entries.c.pk).order_by(entries.c.pk.desc()).limit(1)).scalar() or done
+    if top <= done:
+        return 0
+    added = conn.execute(
+        text(
+            "INSERT INTO entries_fts(rowid, title, authors, abstract, commentary)"
+            " SELECT pk, title, authors, abstract, commentary FROM entries WHERE pk > :done AND pk <= :top"
+        ),
+        {"done": done, "top": top},
+    ).rowcount
+    conn.execute(update(search_index).values(indexed_upto=top))
+    return int(added)
+
+
+def _appearances_elsewhere(conn: Connection, ids: set[str], source: str) -> dict[str, list[Paper]]:
+    """What other documents say of these papers: only the parts a merge of date and tags needs."""
+    found: dict[str, list[Paper]] = {}
     for chunk in _chunks(ids):
         rows = conn.execute(
-            select(entries, sources.c.date)
+            select(entries.c.paper_id, entries.c.tags, entries.c.source, entries.c.line, sources.c.date)
             .join(sources, sources.c.name == entries.c.source)
-            .where(entries.c.paper_id.in_(chunk))
+            .where(entries.c.paper_id.in_(chunk), entries.c.source != source)
         )
-        for row in rows:
-            appearances.setdefault(row.paper_id, []).append(entry_to_paper(row._mapping))
-    return {paper_id: merge(found) for paper_id, found in appearances.items()}
+        for paper_id, tag_list, name, line, day in rows:
+            paper = Paper(
+                id=paper_id, title="", tags=tuple(json.loads(tag_list)), source=name, line=line, date=day
+            )
+            found.setdefault(paper_id, []).append(paper)
+    return found
 
 
-def entry_to_paper(row: Any) -> Paper:
-    return Paper(
-        id=row["paper_id"],
-        title=row["title"],
-        authors=tuple(json.loads(row["authors"])),
-        author_count=row["author_count"],
-        abstract=row["abstract"],
-        commentary=row["commentary"],
-        tags=tuple(json.loads(row["tags"])),
-        links=tuple(json.loads(row["links"])),
-        published=row["published"],
-        upvotes=row["upvotes"],
-        source=row["source"],
-        line=row["line"],
-        date=row["date"],
-    )
+def _checksum(digest: Digest, rows: list[dict[str, Any]]) -> str:
+    """A hash of everything the document contributes. Length-prefixed fields: no text can
+    shift a boundary; hashing the strings directly costs a third of hashing a JSON dump."""
+    digest_hash = hashlib.sha256(f"{digest.format}|{digest.date}".encode())
+    for row in rows:
+        fields = [str(value) for value in row.values()]
+        digest_hash.update("".join(f"|{len(field)}:{field}" for field in fields).encode())
+    return digest_hash.hexdigest()
 
 
-def _entry_row(source: str, position: int, paper: Paper) -> dict[str, Any]:
-    return {
-        "source": source,
-        "position": position,
-        "paper_id": paper.id,
-        "line": paper.line,
-        "title": paper.title,
-        "authors": _json(paper.authors),
-        "author_count": paper.author_count,
-        "abstract": paper.abstract,
-        "commentary": paper.commentary,
-        "tags": _json(paper.tags),
-        "links": _json(paper.links),
-        "published": paper.published,
-        "upvotes": paper.upvotes,
-    }
-
-
-def _paper_row(paper: Paper) -> dict[str, Any]:
-    return {
-        "id": paper.id,
-        "title": paper.title,
-        "authors": _json(paper.authors),
-        "author_count": paper.author_count,
-        "abstract": paper.abstract,
-        "commentary": paper.commentary,
-        "links": _json(paper.links),
-        "published": paper.published,
-        "upvotes": paper.upvotes,
-        "date": paper.date,
-        "source": paper.source,
-        "line": paper.line,
-    }
-
-
-def _json(values: Sequence[str]) -> str:
-    return json.dumps(list(values), ensure_ascii=False)
-
-
-def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], key: list[str]) -> None:
-    """INSERT ... ON CONFLICT (key) DO UPDATE, in the dialect's own spelling."""
+def _upsert(
+    conn: Connection, table: Table, rows: list[dict[str, Any]], key: list[str], *, increment: bool = False
+) -> None:
+    """INSERT ... ON CONFLICT (key) DO UPDATE, in the dialect's own spelling; ``increment``
+    adds the new values to the stored ones instead of replacing them."""
     # Imported here: the PostgreSQL dialect costs ~0.1 s of start-up that SQLite lookups skip.
-    columns = [column for column in rows[0] if column not in key]
-    stmt: Executable
     if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects import postgresql
-
-        pg = postgresql.insert(table)
-        stmt = pg.on_conflict_do_update(index_elements=key, set_={c: pg.excluded[c] for c in columns})
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
-        from sqlalchemy.dialects import sqlite
-
-        lite = sqlite.insert(table)
-        stmt = lite.on_conflict_do_update(index_elements=key, set_={c: lite.excluded[c] for c in columns})
-    conn.execute(stmt, rows)
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
+    stmt = dialect_insert(table)
+    values = {
+        column: table.c[column] + stmt.excluded[column] if increment else stmt.excluded[column]
+        for column in rows[0]
+        if column not in key
+    }
+    conn.execute(stmt.on_conflict_do_update(index_elements=key, set_=values), rows)
 
 
 def _chunks(ids: Iterable[str]) -> Iterator[list[str]]:

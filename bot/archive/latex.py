@@ -38,8 +38,14 @@ def _convert_span(span: str) -> str:
     return str(_converter().latex_to_text(span))
 
 
+#: Every LaTeX span contains one of these; most abstracts contain none and skip the regex scan.
+_MARKERS = ("\\", "$", "``", "''", "--")
+
+
 def to_text(text: str) -> str:
     """Render the LaTeX in ``text`` as Unicode, leaving everything else untouched."""
+    if not any(marker in text for marker in _MARKERS):
+        return text
     return _SPAN.sub(_replace, text)
 
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from bot.archive.schema import entries, paper_tags, papers, sources
+from bot.archive.merge import merge
+from bot.archive.rows import entry_to_paper
+from bot.archive.schema import entries, paper_tags, papers, sources, tags
 from bot.archive.store import Archive
 from bot.archive.text import clean_query_text, like_escape, normalize_tag
 from bot.errors import NotFound, QueryError
@@ -52,8 +52,7 @@ class Stats:
 
 def tag_counts(archive: Archive) -> list[TagCount]:
     """Every tag with its number of papers, most used first."""
-    count = func.count().label("n")
-    stmt = select(paper_tags.c.tag, count).group_by(paper_tags.c.tag).order_by(count.desc(), paper_tags.c.tag)
+    stmt = select(tags.c.tag, tags.c.papers).order_by(tags.c.papers.desc(), tags.c.tag)
     with archive.engine.connect() as conn:
         return [TagCount(tag, n) for tag, n in conn.execute(stmt)]
 
@@ -67,7 +66,7 @@ def papers_by_tag(archive: Archive, raw_tag: str, page: int = 1, per_page: int =
     if not 1 <= page <= MAX_PAGE:
         raise QueryError(f"page must be a number from 1 to {MAX_PAGE}, not {page}")
     with archive.engine.connect() as conn:
-        total = conn.execute(select(func.count()).where(paper_tags.c.tag == tag)).scalar_one()
+        total = conn.execute(select(tags.c.papers).where(tags.c.tag == tag)).scalar() or 0
         if total == 0:
             return TagPage(tag, page, 0, 0, (), tuple(closest_tags(archive, tag)))
         pages = -(-total // per_page)
@@ -174,39 +173,21 @@ def stats(archive: Archive) -> Stats:
             digests=conn.execute(
                 select(func.count(func.distinct(sources.c.date))).where(sources.c.date.is_not(None))
             ).scalar_one(),
-            tags=conn.execute(select(func.count(func.distinct(paper_tags.c.tag)))).scalar_one(),
+            tags=conn.execute(select(func.count()).select_from(tags)).scalar_one(),
             queued=conn.execute(select(func.count()).where(papers.c.date.is_(None))).scalar_one(),
         )
 
 
 def load_papers(conn: Connection, ids: Sequence[str]) -> list[Paper]:
-    """Papers by id, in the order asked, with their tags; ids not in the archive are skipped."""
+    """Papers by id, in the order asked, each merged from its entries; unknown ids are skipped."""
     if not ids:
         return []
-    rows = {row.id: row._mapping for row in conn.execute(select(papers).where(papers.c.id.in_(ids)))}
-    tags: dict[str, list[str]] = {}
-    for paper_id, tag in conn.execute(
-        select(paper_tags.c.paper_id, paper_tags.c.tag)
-        .where(paper_tags.c.paper_id.in_(ids))
-        .order_by(paper_tags.c.paper_id, paper_tags.c.position)
-    ):
-        tags.setdefault(paper_id, []).append(tag)
-    return [_paper(rows[i], tags.get(i, [])) for i in ids if i in rows]
-
-
-def _paper(row: Any, tags: list[str]) -> Paper:
-    return Paper(
-        id=row["id"],
-        title=row["title"],
-        authors=tuple(json.loads(row["authors"])),
-        author_count=row["author_count"],
-        abstract=row["abstract"],
-        commentary=row["commentary"],
-        tags=tuple(tags),
-        links=tuple(json.loads(row["links"])),
-        published=row["published"],
-        upvotes=row["upvotes"],
-        source=row["source"],
-        line=row["line"],
-        date=row["date"],
+    appearances: dict[str, list[Paper]] = {}
+    rows = conn.execute(
+        select(entries, sources.c.date)
+        .join(sources, sources.c.name == entries.c.source)
+        .where(entries.c.paper_id.in_(ids))
     )
+    for row in rows:
+        appearances.setdefault(row.paper_id, []).append(entry_to_paper(row._mapping))
+    return [merge(appearances[i]) for i in ids if i in appearances]

@@ -1,9 +1,10 @@
 """The archive's tables (SQLAlchemy Core), the same on SQLite and PostgreSQL.
 
-``entries`` is the record of what each source document said, kept as written; ``papers`` is
-the merge of a paper's entries across sources (see ``merge.py``), the table lookups read.
-Keeping both means re-ingesting a file replaces exactly that file's contribution, and a paper
-that appears in two sources loses nothing from either.
+``entries`` hold what each source document said, as written: the only copy of the text, and
+what full-text search indexes. ``papers`` is the identity of each paper (its id and the day a
+digest first featured it) and ``paper_tags`` its merged tags, both kept in step by the ingest;
+reading a paper merges its entries (``merge.py``). So re-ingesting a file replaces exactly that
+file's contribution, and a paper that appears in two sources loses nothing from either.
 
 Alembic migrations (``migrations/versions``) create these tables; a test checks that the
 migrated schema and this module agree.
@@ -21,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -35,13 +37,18 @@ sources = Table(
     Column("format", String(32), nullable=False),
     # The digest day; NULL for a document of undated papers (the queue).
     Column("date", Date, nullable=True, index=True),
+    # Hash of what the document said: re-ingesting an unchanged file writes nothing.
+    Column("checksum", String(64), nullable=False),
 )
 
 entries = Table(
     "entries",
     metadata,
-    Column("source", SOURCE_NAME, ForeignKey("sources.name", ondelete="CASCADE"), primary_key=True),
-    Column("position", Integer, primary_key=True, autoincrement=False),
+    # An integer key for SQLite's full-text index (FTS5 content_rowid). Keys only grow, so
+    # "every entry above the watermark" is exactly what the index still lacks.
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("source", SOURCE_NAME, ForeignKey("sources.name", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
     Column("paper_id", PAPER_ID, nullable=False, index=True),
     Column("line", Integer, nullable=False),
     Column("title", Text, nullable=False),
@@ -53,49 +60,59 @@ entries = Table(
     Column("links", Text, nullable=False),  # JSON list
     Column("published", Date, nullable=True),
     Column("upvotes", Integer, nullable=True),
+    UniqueConstraint("source", "position", name="uq_entries_source_position"),
+    sqlite_autoincrement=True,
 )
 
+# WITHOUT ROWID on SQLite: rows live in their primary key's B-tree, one B-tree fewer to
+# update per row; with paper ids spread at random, that was most of a bulk ingest's writes.
 papers = Table(
     "papers",
     metadata,
-    # An integer key for SQLite's full-text index (FTS5 content_rowid); ``id`` is the public one.
-    Column("pk", Integer, primary_key=True, autoincrement=True),
-    Column("id", PAPER_ID, nullable=False, unique=True),
-    Column("title", Text, nullable=False),
-    Column("authors", Text, nullable=False),  # JSON list
-    Column("author_count", Integer, nullable=True),
-    Column("abstract", Text, nullable=False),
-    Column("commentary", Text, nullable=False),
-    Column("links", Text, nullable=False),  # JSON list
-    Column("published", Date, nullable=True),
-    Column("upvotes", Integer, nullable=True),
+    Column("id", PAPER_ID, primary_key=True),
     # The first day a digest featured the paper; NULL while it only waits in the queue.
     Column("date", Date, nullable=True, index=True),
-    Column("source", SOURCE_NAME, nullable=False),
-    Column("line", Integer, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 paper_tags = Table(
     "paper_tags",
     metadata,
-    Column("tag", String(64), primary_key=True),
     Column("paper_id", PAPER_ID, ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag", String(64), primary_key=True),
     # A copy of papers.date, so a tag page is one range scan of the index below.
     Column("date", Date, nullable=True),
     Column("position", Integer, nullable=False),
     Index("ix_paper_tags_tag_date", "tag", "date", "paper_id"),
-    Index("ix_paper_tags_paper_id", "paper_id"),
+    sqlite_with_rowid=False,
+)
+
+#: Each tag with its number of papers, kept in step by the ingest: listing tags, counting a
+#: tag's papers and suggesting close tags never count the whole paper_tags table.
+tags = Table(
+    "tags",
+    metadata,
+    Column("tag", String(64), primary_key=True),
+    Column("papers", Integer, nullable=False),
+)
+
+#: One row: entries with pk <= indexed_upto are in SQLite's full-text index (see ingest.py).
+search_index = Table(
+    "search_index",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("indexed_upto", Integer, nullable=False),
 )
 
 #: Objects the migrations create outside this metadata (full-text indexes), by dialect.
 SEARCH_OBJECTS = {
     "sqlite": (
-        "papers_fts",
-        "papers_fts_data",
-        "papers_fts_idx",
-        "papers_fts_docsize",
-        "papers_fts_config",
-        "papers_fts_content",
+        "entries_fts",
+        "entries_fts_data",
+        "entries_fts_idx",
+        "entries_fts_docsize",
+        "entries_fts_config",
+        "entries_fts_content",
     ),
-    "postgresql": ("ix_papers_search_trgm",),
+    "postgresql": ("ix_entries_search_trgm",),
 }

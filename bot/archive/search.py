@@ -1,36 +1,56 @@
 """Full-text search over title, authors, abstract and commentary, Korean included.
 
 Korean attaches particles to the end of words (코드북을 is 코드북 + 을), so every term matches
-as a prefix. SQLite uses its FTS5 index (unicode61 tokens, prefix queries, bm25 ranking, the
-title weighed most) and falls back to a substring scan when the index finds nothing, so a term
-in the middle of a word (토큰 in 이미지토큰) is still found. PostgreSQL matches substrings with
-ILIKE over a pg_trgm GIN index. Every term must match.
+as a prefix, and every term must match. On SQLite:
+
+- the FTS5 index (unicode61 tokens) answers, ranked by bm25 with the title weighed most. A
+  common word can match most of the archive, and scoring every match is what made search
+  slow, so only the newest ``CANDIDATES`` matches, plus the newest as many title matches, are
+  ranked: a strong title hit is never lost to recency, and a query costs the same at any size;
+- entries not yet indexed (an ingest indexes in bulk at its end) are matched by substring;
+- when nothing matches and a term has Hangul, a substring scan of titles and commentary finds
+  the term in the middle of a Korean compound (토큰 in 이미지토큰). English terms keep prefix
+  semantics, so a typo does not cost a scan of the archive.
+
+PostgreSQL matches substrings with ILIKE over a pg_trgm GIN index, title matches first.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, and_, case, literal_column, or_, select, text
+from sqlalchemy import Column, ColumnElement, Connection, and_, case, literal_column, or_, select, text
 
 from bot.archive.queries import load_papers
-from bot.archive.schema import papers
+from bot.archive.schema import entries, papers, search_index
 from bot.archive.store import Archive
-from bot.archive.text import clean_query_text, like_escape
+from bot.archive.text import clean_query_text, has_hangul, like_escape
 from bot.errors import QueryError
 from bot.models import Paper
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 12
 DEFAULT_LIMIT = 20
-SEARCHED = (papers.c.title, papers.c.authors, papers.c.abstract, papers.c.commentary)
-# Must stay the expression indexed by migration 0001 (ix_papers_search_trgm).
-PG_DOCUMENT = "(title || ' ' || authors || ' ' || abstract || ' ' || commentary)"
+CANDIDATES = 1000
+EVERY_FIELD = (entries.c.title, entries.c.authors, entries.c.abstract, entries.c.commentary)
+KOREAN_FIELDS = (entries.c.title, entries.c.commentary)
+# Must stay the expression indexed by migration 0001 (ix_entries_search_trgm).
+PG_DOCUMENT = (
+    "(entries.title || ' ' || entries.authors || ' ' || entries.abstract || ' ' || entries.commentary)"
+)
+_BM25 = "bm25(entries_fts, 10.0, 4.0, 1.0, 2.0)"  # title, authors, abstract, the curator's commentary
+_NEWEST = (
+    f"SELECT rowid, {_BM25} AS score FROM entries_fts WHERE entries_fts MATCH :{{name}}"
+    " ORDER BY rowid DESC LIMIT :candidates"
+)
 FTS_QUERY = text(
-    "SELECT p.id FROM papers_fts JOIN papers p ON p.pk = papers_fts.rowid"
-    " WHERE papers_fts MATCH :match"
-    " ORDER BY bm25(papers_fts, 10.0, 4.0, 1.0, 2.0), p.date DESC, p.id LIMIT :limit"
+    "SELECT e.paper_id FROM ("
+    f" SELECT * FROM ({_NEWEST.format(name='anywhere')})"
+    f" UNION ALL SELECT * FROM ({_NEWEST.format(name='in_title')})"
+    ") AS hit JOIN entries e ON e.pk = hit.rowid JOIN papers p ON p.id = e.paper_id"
+    " ORDER BY hit.score, p.date DESC, p.id LIMIT :limit"
 )
 
 
@@ -58,31 +78,57 @@ def search(archive: Archive, raw: str, limit: int = DEFAULT_LIMIT) -> SearchResu
     """Papers matching every word of ``raw``, best first."""
     terms = parse_query(raw)
     with archive.engine.connect() as conn:
-        if conn.dialect.name == "sqlite":
-            ids = _sqlite_index(conn, terms, limit) or _substring(conn, terms, limit)
-        else:
-            ids = _substring(conn, terms, limit)
+        ids = _sqlite(conn, terms, limit) if conn.dialect.name == "sqlite" else _postgres(conn, terms, limit)
         found = load_papers(conn, ids)
     return SearchResult(clean_query_text(raw), tuple(terms), tuple(found))
 
 
-def _sqlite_index(conn: Connection, terms: list[str], limit: int) -> list[str]:
+def _sqlite(conn: Connection, terms: list[str], limit: int) -> list[str]:
     # Each term is a quoted FTS5 string (so no user text is read as query syntax) used as a prefix.
     match = " AND ".join('"' + term.replace('"', '""') + '"*' for term in terms)
-    return list(conn.scalars(FTS_QUERY, {"match": match, "limit": limit}))
+    params = {"anywhere": match, "in_title": f"{{title}} : ({match})", "candidates": CANDIDATES}
+    # A paper written up twice can match twice: ask for extra rows, keep each paper once.
+    ranked = conn.scalars(FTS_QUERY, {**params, "limit": 2 * limit})
+    indexed_upto = conn.execute(select(search_index.c.indexed_upto)).scalar_one()
+    pending = _substring(conn, terms, EVERY_FIELD, limit, entries.c.pk > indexed_upto)
+    ids = list(dict.fromkeys([*ranked, *pending]))[:limit]
+    if not ids and any(has_hangul(term) for term in terms):
+        ids = _substring(conn, sorted(terms, key=has_hangul, reverse=True), KOREAN_FIELDS, limit)
+    return ids
 
 
-def _substring(conn: Connection, terms: list[str], limit: int) -> list[str]:
+def _postgres(conn: Connection, terms: list[str], limit: int) -> list[str]:
     patterns = [f"%{like_escape(term)}%" for term in terms]
-    if conn.dialect.name == "postgresql":
-        document: ColumnElement[str] = literal_column(PG_DOCUMENT)
-        where: ColumnElement[bool] = and_(*(document.ilike(p, escape="\\") for p in patterns))
-        in_title: ColumnElement[int] = sum(
-            (case((papers.c.title.ilike(p, escape="\\"), 1), else_=0) for p in patterns),
-            start=literal_column("0"),
-        )
-        order = [in_title.desc(), papers.c.date.desc().nulls_last(), papers.c.id]
-    else:
-        where = and_(*(or_(*(column.like(p, escape="\\") for column in SEARCHED)) for p in patterns))
-        order = [papers.c.date.desc().nulls_last(), papers.c.id]
-    return list(conn.scalars(select(papers.c.id).where(where).order_by(*order).limit(limit)))
+    document: ColumnElement[str] = literal_column(PG_DOCUMENT)
+    in_title: ColumnElement[int] = sum(
+        (case((entries.c.title.ilike(p, escape="\\"), 1), else_=0) for p in patterns),
+        start=literal_column("0"),
+    )
+    stmt = (
+        select(entries.c.paper_id)
+        .join(papers, papers.c.id == entries.c.paper_id)
+        .where(and_(*(document.ilike(p, escape="\\") for p in patterns)))
+        .order_by(in_title.desc(), papers.c.date.desc().nulls_last(), papers.c.id)
+        .limit(2 * limit)
+    )
+    return list(dict.fromkeys(conn.scalars(stmt)))[:limit]
+
+
+def _substring(
+    conn: Connection,
+    terms: Sequence[str],
+    fields: Sequence[Column[str]],
+    limit: int,
+    scope: ColumnElement[bool] | None = None,
+) -> list[str]:
+    """Papers with an entry holding every term somewhere in ``fields``, newest first."""
+    each = [or_(*(field.like(f"%{like_escape(term)}%", escape="\\") for field in fields)) for term in terms]
+    where = and_(scope, *each) if scope is not None else and_(*each)
+    stmt = (
+        select(entries.c.paper_id)
+        .join(papers, papers.c.id == entries.c.paper_id)
+        .where(where)
+        .order_by(papers.c.date.desc().nulls_last(), papers.c.id)
+        .limit(2 * limit)
+    )
+    return list(dict.fromkeys(conn.scalars(stmt)))[:limit]

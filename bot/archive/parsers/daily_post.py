@@ -158,7 +158,9 @@ def _split_body(body: list[_Line], blank_lines: set[int]) -> tuple[str, tuple[st
         if parts and (line.number - 1) in blank_lines:
             parts.append("")
         parts.append(line.text)
-    commentary = BROKEN_URL.sub(r"(\1)", "\n".join(parts))
+    commentary = "\n".join(parts)
+    if "(\n" in commentary:
+        commentary = BROKEN_URL.sub(r"(\1)", commentary)
     return "\n".join(head), tuple(links), commentary
 
 

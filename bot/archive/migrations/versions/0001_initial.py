@@ -15,27 +15,27 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
+INDEXED = "(SELECT indexed_upto FROM search_index WHERE id = 1)"
 SQLITE_SEARCH = [
     # unicode61 with prefix queries: "코드북"* finds 코드북을 (Korean particles are suffixes),
     # and indexing runs several times faster than the trigram tokenizer (see README).
-    """CREATE VIRTUAL TABLE papers_fts USING fts5(
+    """CREATE VIRTUAL TABLE entries_fts USING fts5(
         title, authors, abstract, commentary,
-        content='papers', content_rowid='pk', tokenize='unicode61 remove_diacritics 2')""",
-    """CREATE TRIGGER papers_fts_insert AFTER INSERT ON papers BEGIN
-        INSERT INTO papers_fts(rowid, title, authors, abstract, commentary)
-        VALUES (new.pk, new.title, new.authors, new.abstract, new.commentary);
-    END""",
-    """CREATE TRIGGER papers_fts_delete AFTER DELETE ON papers BEGIN
-        INSERT INTO papers_fts(papers_fts, rowid, title, authors, abstract, commentary)
-        VALUES ('delete', old.pk, old.title, old.authors, old.abstract, old.commentary);
-    END""",
-    """CREATE TRIGGER papers_fts_update AFTER UPDATE OF title, authors, abstract, commentary
-    ON papers WHEN old.title IS NOT new.title OR old.authors IS NOT new.authors
-        OR old.abstract IS NOT new.abstract OR old.commentary IS NOT new.commentary
+        content='entries', content_rowid='pk', tokenize='unicode61 remove_diacritics 2')""",
+    # New entries are indexed in bulk by bot.archive.ingest.index_pending (four times cheaper than
+    # one small FTS segment per file); entries already indexed leave the index with their row.
+    f"""CREATE TRIGGER entries_fts_delete AFTER DELETE ON entries WHEN old.pk <= {INDEXED}
     BEGIN
-        INSERT INTO papers_fts(papers_fts, rowid, title, authors, abstract, commentary)
+        INSERT INTO entries_fts(entries_fts, rowid, title, authors, abstract, commentary)
         VALUES ('delete', old.pk, old.title, old.authors, old.abstract, old.commentary);
-        INSERT INTO papers_fts(rowid, title, authors, abstract, commentary)
+    END""",
+    # Paperboy replaces entries rather than editing them; this keeps a hand edit honest too.
+    f"""CREATE TRIGGER entries_fts_update AFTER UPDATE OF title, authors, abstract, commentary
+    ON entries WHEN old.pk <= {INDEXED}
+    BEGIN
+        INSERT INTO entries_fts(entries_fts, rowid, title, authors, abstract, commentary)
+        VALUES ('delete', old.pk, old.title, old.authors, old.abstract, old.commentary);
+        INSERT INTO entries_fts(rowid, title, authors, abstract, commentary)
         VALUES (new.pk, new.title, new.authors, new.abstract, new.commentary);
     END""",
 ]
@@ -43,7 +43,7 @@ SQLITE_SEARCH = [
 POSTGRES_SEARCH = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     # The same expression appears in bot/archive/search.py; ILIKE '%word%' uses this index.
-    """CREATE INDEX ix_papers_search_trgm ON papers USING gin (
+    """CREATE INDEX ix_entries_search_trgm ON entries USING gin (
         (title || ' ' || authors || ' ' || abstract || ' ' || commentary) gin_trgm_ops)""",
 ]
 
@@ -54,14 +54,16 @@ def upgrade() -> None:
         sa.Column("name", sa.String(255), primary_key=True),
         sa.Column("format", sa.String(32), nullable=False),
         sa.Column("date", sa.Date, nullable=True),
+        sa.Column("checksum", sa.String(64), nullable=False),
     )
     op.create_index("ix_sources_date", "sources", ["date"])
     op.create_table(
         "entries",
+        sa.Column("pk", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column(
-            "source", sa.String(255), sa.ForeignKey("sources.name", ondelete="CASCADE"), primary_key=True
+            "source", sa.String(255), sa.ForeignKey("sources.name", ondelete="CASCADE"), nullable=False
         ),
-        sa.Column("position", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("position", sa.Integer, nullable=False),
         sa.Column("paper_id", sa.String(96), nullable=False),
         sa.Column("line", sa.Integer, nullable=False),
         sa.Column("title", sa.Text, nullable=False),
@@ -73,36 +75,39 @@ def upgrade() -> None:
         sa.Column("links", sa.Text, nullable=False),
         sa.Column("published", sa.Date, nullable=True),
         sa.Column("upvotes", sa.Integer, nullable=True),
+        sa.UniqueConstraint("source", "position", name="uq_entries_source_position"),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_entries_paper_id", "entries", ["paper_id"])
     op.create_table(
         "papers",
-        sa.Column("pk", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("id", sa.String(96), nullable=False, unique=True),
-        sa.Column("title", sa.Text, nullable=False),
-        sa.Column("authors", sa.Text, nullable=False),
-        sa.Column("author_count", sa.Integer, nullable=True),
-        sa.Column("abstract", sa.Text, nullable=False),
-        sa.Column("commentary", sa.Text, nullable=False),
-        sa.Column("links", sa.Text, nullable=False),
-        sa.Column("published", sa.Date, nullable=True),
-        sa.Column("upvotes", sa.Integer, nullable=True),
+        sa.Column("id", sa.String(96), primary_key=True),
         sa.Column("date", sa.Date, nullable=True),
-        sa.Column("source", sa.String(255), nullable=False),
-        sa.Column("line", sa.Integer, nullable=False),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_papers_date", "papers", ["date"])
     op.create_table(
         "paper_tags",
-        sa.Column("tag", sa.String(64), primary_key=True),
         sa.Column(
             "paper_id", sa.String(96), sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True
         ),
+        sa.Column("tag", sa.String(64), primary_key=True),
         sa.Column("date", sa.Date, nullable=True),
         sa.Column("position", sa.Integer, nullable=False),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_paper_tags_tag_date", "paper_tags", ["tag", "date", "paper_id"])
-    op.create_index("ix_paper_tags_paper_id", "paper_tags", ["paper_id"])
+    op.create_table(
+        "tags",
+        sa.Column("tag", sa.String(64), primary_key=True),
+        sa.Column("papers", sa.Integer, nullable=False),
+    )
+    search_index = op.create_table(
+        "search_index",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("indexed_upto", sa.Integer, nullable=False),
+    )
+    op.bulk_insert(search_index, [{"id": 1, "indexed_upto": 0}])
 
     dialect = op.get_bind().dialect.name
     for statement in {"sqlite": SQLITE_SEARCH, "postgresql": POSTGRES_SEARCH}.get(dialect, []):
@@ -110,8 +115,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    dialect = op.get_bind().dialect.name
-    if dialect == "sqlite":
-        op.execute("DROP TABLE IF EXISTS papers_fts")
-    for table in ("paper_tags", "papers", "entries", "sources"):
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("DROP TABLE IF EXISTS entries_fts")
+    for table in ("search_index", "tags", "paper_tags", "papers", "entries", "sources"):
         op.drop_table(table)
