@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -66,47 +67,53 @@ def ingest(
     A folder means the files in it. Each file is stored whole or not at all; a file with a
     problem is reported as FILE:LINE: what is wrong, and the other files still go in.
     """
-    from bot.archive.parsers import ParseOptions, parse_document, read_document
+    from bot.archive.parsers import ParseOptions
+    from bot.archive.parsers.bulk import parse_many
 
     files, problems = _expand(paths)
     for problem in problems:
         click.echo(str(problem), err=True)
     options = ParseOptions(year=year)
     archive = None if dry_run else _archive(settings)
-    done: list[tuple[Path, Digest]] = []
+    # Only --json needs the digests afterwards; otherwise memory stays flat however many files.
+    kept: list[dict[str, Any]] = []
+    read = papers = 0
     try:
-        for path in files:
-            try:
-                digest = parse_document(read_document(path), options)
-            except ParseError as exc:
-                problems.append(exc)
-                click.echo(str(exc), err=True)
+        for path, digest in parse_many(files, options):
+            if isinstance(digest, ParseError):
+                problems.append(digest)
+                click.echo(str(digest), err=True)
                 continue
-            done.append((path, digest))
+            read, papers = read + 1, papers + len(digest.entries)
+            if as_json:
+                kept.append(digest_json(digest, str(path)))
             if archive is None:
                 if not as_json:
                     click.echo(f"{path}: {_describe(digest)} (dry run: not stored)")
                 continue
-            report = archive.ingest(digest)
-            if not as_json:
+            report = archive.ingest(digest, index=False)
+            if not as_json and report.unchanged:
+                click.echo(f"{path}: {_describe(digest)}, unchanged")
+            elif not as_json:
                 click.echo(
                     f"{path}: {_describe(digest)}, {report.new} new"
                     + (f", {report.removed} dropped" if report.removed else "")
                 )
+        if archive is not None:
+            archive.index_pending()  # once for the whole call: see bot.archive.ingest.index_pending
     finally:
         if archive is not None:
             archive.close()
     if as_json:
         emit(
             {
-                "digests": [digest_json(digest, str(path)) for path, digest in done],
+                "digests": kept,
                 "errors": [{"source": p.source, "line": p.line, "message": p.message} for p in problems],
             }
         )
     elif len(files) > 1 or problems:
-        papers = sum(len(d.entries) for _, d in done)
         click.echo(
-            f"{len(done)} of {len(files)} file(s) read, {papers} papers"
+            f"{read} of {len(files)} file(s) read, {papers} papers"
             + (f"; {len(problems)} problem(s) above" if problems else ""),
             err=bool(problems),
         )
