@@ -91,7 +91,9 @@ def test_tag_pages_are_newest_first(archive: Archive) -> None:
         ("드북", VQGAN_LC),  # the middle of a word
         ("Kaiming He", "Autoregressive Image Generation without Vector Quantization"),
         ("μP", "u-μP"),
-        ("DARL Latent", "Autoregressive Image Generation without Vector Quantization"),
+        ("DARL Latent", "Autoregressive Image Generation without Vector Quantization"),  # DARL과, Latent를
+        ("Latent를", "Autoregressive Image Generation without Vector Quantization"),
+        ("PaliGemma의", "PaliGemma: A versatile 3B VLM for transfer"),
         ("Quiet-STaR", "Quiet-STaR: Language Models Can Teach Themselves to Think Before Speaking"),
     ],
 )

@@ -68,3 +68,34 @@ def test_the_integrity_check_does_catch_a_stale_index(lite: Archive) -> None:
         conn.execute(text("UPDATE entries SET abstract = 'something else entirely'"))
     with pytest.raises(Exception, match=r"malformed|corrupt"):
         assert_index_consistent(lite)
+
+
+def test_an_old_title_match_outranks_newer_body_matches_beyond_the_bound(
+    lite: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.archive import search as search_module
+
+    lite.ingest(post("old.txt", "Wombat Dynamics", "Marsupials burrow."))
+    for n in range(6):
+        lite.ingest(post(f"new{n}.txt", f"Study {n}", f"We mention a wombat once ({n})."))
+    monkeypatch.setattr(search_module, "CANDIDATES", 3)  # the newest three body matches only
+    assert search(lite, "wombat").papers[0].title == "Wombat Dynamics"
+
+
+def test_a_connection_without_the_search_function_cannot_corrupt_the_index(lite: Archive) -> None:
+    import sqlite3
+
+    lite.ingest(post("a.txt", "Quokka Networks", "Marsupial vision.", "Latent를 봅니다."))
+    path = lite.engine.url.database
+    lite.close()
+    raw = sqlite3.connect(str(path))
+    with pytest.raises(sqlite3.OperationalError, match="paperboy_search_text"):
+        raw.execute("DELETE FROM entries")
+    raw.close()
+
+
+def test_english_words_match_by_stem(lite: Archive) -> None:
+    """SQLite stems English (PostgreSQL matches substrings instead: see bot/archive/search.py)."""
+    lite.ingest(post("a.txt", "Scaling Codebooks", "Images and transformers."))
+    for query in ("codebook", "image", "transformer", "scaled"):
+        assert [p.title for p in search(lite, query).papers] == ["Scaling Codebooks"], query

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.archive.latex import to_text
-from bot.archive.text import arxiv_id, normalize_tag, paper_id, title_key
+from bot.archive.text import arxiv_id, normalize_tag, paper_id, split_scripts, title_key
 
 
 @pytest.mark.parametrize(
@@ -67,3 +67,17 @@ def test_arxiv_id_from_links() -> None:
 )
 def test_latex_to_text(latex: str, text: str) -> None:
     assert to_text(latex) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "split"),
+    [
+        ("Latent를 생성", "Latent 를 생성"),
+        ("DARL과 VQ2를", "DARL 과 VQ2 를"),
+        ("모델GPT", "모델 GPT"),
+        ("no korean here", "no korean here"),
+        ("https://x.org/a 모델", "https://x.org/a 모델"),
+    ],
+)
+def test_split_scripts(text: str, split: str) -> None:
+    assert split_scripts(text) == split

@@ -112,7 +112,8 @@ def index_pending(conn: Connection) -> int:
     added = conn.execute(
         text(
             "INSERT INTO entries_fts(rowid, title, authors, abstract, commentary)"
-            " SELECT pk, title, authors, abstract, commentary FROM entries WHERE pk > :done AND pk <= :top"
+            " SELECT pk, title, authors, abstract, commentary FROM entries_search"
+            " WHERE pk > :done AND pk <= :top"
         ),
         {"done": done, "top": top},
     ).rowcount

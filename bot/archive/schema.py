@@ -107,6 +107,7 @@ search_index = Table(
 #: Objects the migrations create outside this metadata (full-text indexes), by dialect.
 SEARCH_OBJECTS = {
     "sqlite": (
+        "entries_search",
         "entries_fts",
         "entries_fts_data",
         "entries_fts_idx",

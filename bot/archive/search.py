@@ -1,9 +1,10 @@
 """Full-text search over title, authors, abstract and commentary, Korean included.
 
-Korean attaches particles to the end of words (코드북을 is 코드북 + 을), so every term matches
-as a prefix, and every term must match. On SQLite:
+Every term must match. English words match by stem (images finds image); Korean attaches
+particles to the end of words (코드북을 is 코드북 + 을), so a term with Hangul matches as a
+prefix. On SQLite:
 
-- the FTS5 index (unicode61 tokens) answers, ranked by bm25 with the title weighed most. A
+- the FTS5 index (porter over unicode61 tokens) answers, ranked by bm25, title weighed most. A
   common word can match most of the archive, and scoring every match is what made search
   slow, so only the newest ``CANDIDATES`` matches, plus the newest as many title matches, are
   ranked: a strong title hit is never lost to recency, and a query costs the same at any size;
@@ -26,7 +27,7 @@ from sqlalchemy import Column, ColumnElement, Connection, and_, case, literal_co
 from bot.archive.queries import load_papers
 from bot.archive.schema import entries, papers, search_index
 from bot.archive.store import Archive
-from bot.archive.text import clean_query_text, has_hangul, like_escape
+from bot.archive.text import clean_query_text, has_hangul, like_escape, split_scripts
 from bot.errors import QueryError
 from bot.models import Paper
 
@@ -40,17 +41,10 @@ KOREAN_FIELDS = (entries.c.title, entries.c.commentary)
 PG_DOCUMENT = (
     "(entries.title || ' ' || entries.authors || ' ' || entries.abstract || ' ' || entries.commentary)"
 )
-_BM25 = "bm25(entries_fts, 10.0, 4.0, 1.0, 2.0)"  # title, authors, abstract, the curator's commentary
-_NEWEST = (
-    f"SELECT rowid, {_BM25} AS score FROM entries_fts WHERE entries_fts MATCH :{{name}}"
-    " ORDER BY rowid DESC LIMIT :candidates"
-)
-FTS_QUERY = text(
-    "SELECT e.paper_id FROM ("
-    f" SELECT * FROM ({_NEWEST.format(name='anywhere')})"
-    f" UNION ALL SELECT * FROM ({_NEWEST.format(name='in_title')})"
-    ") AS hit JOIN entries e ON e.pk = hit.rowid JOIN papers p ON p.id = e.paper_id"
-    " ORDER BY hit.score, p.date DESC, p.id LIMIT :limit"
+# The newest matches with their bm25 scores (weights: title, authors, abstract, commentary).
+NEWEST_MATCHES = text(
+    "SELECT rowid, bm25(entries_fts, 10.0, 4.0, 1.0, 2.0) FROM entries_fts"
+    " WHERE entries_fts MATCH :match ORDER BY rowid DESC LIMIT :candidates"
 )
 
 
@@ -84,17 +78,44 @@ def search(archive: Archive, raw: str, limit: int = DEFAULT_LIMIT) -> SearchResu
 
 
 def _sqlite(conn: Connection, terms: list[str], limit: int) -> list[str]:
-    # Each term is a quoted FTS5 string (so no user text is read as query syntax) used as a prefix.
-    match = " AND ".join('"' + term.replace('"', '""') + '"*' for term in terms)
-    params = {"anywhere": match, "in_title": f"{{title}} : ({match})", "candidates": CANDIDATES}
-    # A paper written up twice can match twice: ask for extra rows, keep each paper once.
-    ranked = conn.scalars(FTS_QUERY, {**params, "limit": 2 * limit})
+    # Each term is a quoted FTS5 string, so no user text is read as query syntax. Prefix queries
+    # cost a merge of every token they expand to: only Korean terms need one.
+    match = " AND ".join(
+        '"' + (split_scripts(term) or "").replace('"', '""') + ('"*' if has_hangul(term) else '"')
+        for term in terms
+    )
+    scores = _scores(conn, match)
+    if len(scores) == CANDIDATES:  # cut off: older title matches may rank higher than these
+        scores.update(_scores(conn, f"{{title}} : ({match})"))
+    ranked = _best(conn, scores, limit)
     indexed_upto = conn.execute(select(search_index.c.indexed_upto)).scalar_one()
     pending = _substring(conn, terms, EVERY_FIELD, limit, entries.c.pk > indexed_upto)
     ids = list(dict.fromkeys([*ranked, *pending]))[:limit]
     if not ids and any(has_hangul(term) for term in terms):
         ids = _substring(conn, sorted(terms, key=has_hangul, reverse=True), KOREAN_FIELDS, limit)
     return ids
+
+
+def _scores(conn: Connection, match: str) -> dict[int, float]:
+    rows = conn.execute(NEWEST_MATCHES, {"match": match, "candidates": CANDIDATES})
+    return {rowid: score for rowid, score in rows}
+
+
+def _best(conn: Connection, scores: dict[int, float], limit: int) -> list[str]:
+    """Paper ids of the best-scoring entries; ties go to the newest paper."""
+    # A paper written up twice can match twice: take extra entries, keep each paper once.
+    top = sorted(scores, key=scores.__getitem__)[: 2 * limit]
+    if not top:
+        return []
+    rows = conn.execute(
+        select(entries.c.pk, entries.c.paper_id, papers.c.date)
+        .join(papers, papers.c.id == entries.c.paper_id)
+        .where(entries.c.pk.in_(top))
+    )
+    best = sorted(
+        rows, key=lambda row: (scores[row.pk], -(row.date.toordinal() if row.date else 0), row.paper_id)
+    )
+    return list(dict.fromkeys(row.paper_id for row in best))
 
 
 def _postgres(conn: Connection, terms: list[str], limit: int) -> list[str]:

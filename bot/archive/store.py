@@ -14,12 +14,14 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from bot.archive.ingest import IngestReport, index_pending, write_digest
+from bot.archive.text import split_scripts
 from bot.errors import StoreError
 from bot.models import Digest
 
 #: The newest migration this code knows; ``tests/test_migrations.py`` checks it is Alembic's head.
 HEAD_REVISION = "0001"
 MIGRATIONS = Path(__file__).with_name("migrations")
+SEARCH_TEXT_FUNCTION = "paperboy_search_text"
 
 
 def parse_url(raw: str) -> URL:
@@ -63,6 +65,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # A checkpoint (two fsyncs) every 10,000 pages instead of 1,000 makes a bulk ingest 20-25%
     # faster here; the WAL may reach ~40 MB and is trimmed back to 64 MB at most afterwards.
     cursor = dbapi_connection.cursor()
+    # The search index reads commentary through this function (migration 0001): every
+    # connection that may change entries must know it, or SQLite refuses the change.
+    dbapi_connection.create_function(SEARCH_TEXT_FUNCTION, 1, split_scripts, deterministic=True)
     for pragma in (
         "foreign_keys=ON",
         "journal_mode=WAL",

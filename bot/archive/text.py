@@ -19,6 +19,23 @@ MAX_TAG_LENGTH = 64
 INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 
 
+# Where Latin letters or digits meet Hangul: Korean particles attach to English words too.
+SCRIPT_BOUNDARY = re.compile(
+    r"(?<=[A-Za-z0-9])(?=[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3])"
+    r"|(?<=[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3])(?=[A-Za-z0-9])"
+)
+
+
+def split_scripts(text: str | None) -> str | None:
+    """``Latent를`` -> ``Latent 를``: the word and its particle become two tokens for search.
+
+    Registered as a SQL function, so the search index, its triggers and queries agree.
+    """
+    if text is None or not HANGUL.search(text):
+        return text
+    return SCRIPT_BOUNDARY.sub(" ", text)
+
+
 def has_hangul(text: str) -> bool:
     return HANGUL.search(text) is not None
 

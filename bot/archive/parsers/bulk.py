@@ -33,7 +33,11 @@ def parse_one(path: Path, options: ParseOptions) -> Digest | ParseError:
 
 
 def parse_many(paths: Sequence[Path], options: ParseOptions) -> Iterator[tuple[Path, Digest | ParseError]]:
-    """Each path with its digest or problem, in the order given."""
+    """Each path with its digest or problem, in the order given.
+
+    As with any multiprocessing, a script calling this must guard its entry point with
+    ``if __name__ == "__main__":`` (the ``paperboy`` command does).
+    """
     if len(paths) < 2 or _size(paths) < WORKER_THRESHOLD or (os.cpu_count() or 1) < 2:
         for path in paths:
             yield path, parse_one(path, options)
