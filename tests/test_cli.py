@@ -180,3 +180,16 @@ def test_the_installed_command_answers_without_chat_libraries(tmp_path: Path) ->
     assert "HEAVY []" in run.stderr
     bad = subprocess.run([sys.executable, "-m", "bot", "tag", "<b>"], env=env, capture_output=True, text=True)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "is not a tag" in bad.stderr
+
+
+def test_an_unexpected_database_failure_is_one_line(run_cli: CliRunner, cli_db: str) -> None:
+    import sqlite3
+
+    assert run_cli("ingest", str(SEEDS)).code == 0
+    with sqlite3.connect(cli_db.removeprefix("sqlite:///")) as raw:
+        raw.execute("DROP TABLE tags")  # damage the database behind Paperboy's back
+    result = run_cli("tags")
+    assert result.code == 70
+    assert (
+        result.err == "paperboy: database error: no such table: tags (PAPERBOY_DEBUG=1 shows the details)\n"
+    )

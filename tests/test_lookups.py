@@ -126,6 +126,9 @@ def test_search_ranks_title_matches_first(seeded: Archive) -> None:
         "<script>alert(1)</script>",
         "🙂 vq",
         "v\u200bq",
+        "a\x00b",
+        "\x1b[31mred",
+        "vq\x7f",
     ],
 )
 def test_search_treats_any_text_as_words(seeded: Archive, hostile: str) -> None:

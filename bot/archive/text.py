@@ -17,6 +17,8 @@ TAG_BODY = re.compile(r"[^\W_](?:[\w-]*[^\W_])?")
 MAX_TAG_LENGTH = 64
 # Invisible characters that sneak into pasted text and chat commands.
 INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+# Control characters (NUL, ESC, ...): never meaningful in a lookup, and NUL ends a C string.
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 # Where Latin letters or digits meet Hangul: Korean particles attach to English words too.
@@ -91,8 +93,9 @@ def paper_id(title: str, *, arxiv: str | None = None, salt: str = "") -> str:
 
 
 def clean_query_text(text: str) -> str:
-    """User-typed text with compatibility forms folded and invisible characters removed."""
-    return INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).strip()
+    """User-typed text with compatibility forms folded, invisible characters removed and
+    control characters turned into spaces."""
+    return CONTROL.sub(" ", INVISIBLE.sub("", unicodedata.normalize("NFKC", text))).strip()
 
 
 def like_escape(text: str) -> str:

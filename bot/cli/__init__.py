@@ -44,7 +44,23 @@ def main(argv: list[str] | None = None) -> None:
         status = exc.exit_code
     except BrokenPipeError:
         status = 0  # `paperboy tags | head` closed the pipe: not an error
+    except Exception as exc:  # a bug or a broken database: one line, the traceback on request
+        if Settings.from_env().debug:
+            raise
+        click.echo(f"paperboy: {describe_failure(exc)} (PAPERBOY_DEBUG=1 shows the details)", err=True)
+        status = 70  # EX_SOFTWARE
     sys.exit(status if isinstance(status, int) else 0)
+
+
+def describe_failure(exc: Exception) -> str:
+    """One line about an unexpected error, without SQL or parameters (they may hold user data)."""
+    orig = getattr(exc, "orig", None)
+    if orig is not None:  # a SQLAlchemy DBAPIError: the driver's own first line says what failed
+        first = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+        return f"database error: {first}"
+    return f"internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(
+        ": "
+    )
 
 
 from bot.cli import archive as _archive  # noqa: E402,F401  (registers the archive commands)
