@@ -13,6 +13,7 @@ from bot.archive import queries, search
 from bot.archive.parsers import Document, parse_document
 from bot.archive.schema import entries, metadata, paper_tags, papers, sources
 from bot.archive.store import Archive, open_archive
+from bot.models import Digest, Paper
 from tests.conftest import SEED_FILES, ingest_seeds
 
 MARS_ID = "mars-mixture-of-auto-regressive-models-dbf751e1"
@@ -172,3 +173,12 @@ def test_tag_counts_stay_exact_through_edits(seeded: Archive) -> None:
     seeded.ingest(post(again + "#vision-language #vq\n"))
     check()
     assert queries.papers_by_tag(seeded, "vision-language").total == 4  # PaliGemma still counts once
+
+
+def test_text_no_database_accepts_is_scrubbed_not_refused(archive: Archive) -> None:
+    paper = Paper(
+        id="odd", title="NUL\x00 and a lone \ud800 surrogate", abstract="a\x00b", date=dt.date(2024, 1, 1)
+    )
+    archive.ingest(Digest(dt.date(2024, 1, 1), "odd.txt", "daily-post", (paper,)))
+    stored = queries.find_paper(archive, "odd")
+    assert (stored.title, stored.abstract) == ("NUL and a lone \ufffd surrogate", "ab")

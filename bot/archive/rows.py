@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from bot.archive.text import storable
 from bot.models import Paper
 
 
@@ -13,7 +14,7 @@ class Encoded(dict[tuple[str, ...], str]):
     """JSON text of tuples, encoded once (many entries share an author list or a tag set)."""
 
     def __missing__(self, values: tuple[str, ...]) -> str:
-        self[values] = text = json.dumps(list(values), ensure_ascii=False)
+        self[values] = text = storable(json.dumps(list(values), ensure_ascii=False))
         return text
 
 
@@ -23,11 +24,11 @@ def entry_row(source: str, position: int, paper: Paper, encoded: Encoded) -> dic
         "position": position,
         "paper_id": paper.id,
         "line": paper.line,
-        "title": paper.title,
+        "title": storable(paper.title),
         "authors": encoded[paper.authors],
         "author_count": paper.author_count,
-        "abstract": paper.abstract,
-        "commentary": paper.commentary,
+        "abstract": storable(paper.abstract),
+        "commentary": storable(paper.commentary),
         "tags": encoded[paper.tags],
         "links": encoded[paper.links],
         "published": paper.published,

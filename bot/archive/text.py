@@ -38,6 +38,18 @@ def split_scripts(text: str | None) -> str | None:
     return SCRIPT_BOUNDARY.sub(" ", text)
 
 
+_UNSTORABLE = re.compile("\x00|[\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """Text a database accepts: no NUL (PostgreSQL refuses it), no lone surrogate (neither
+    SQLite nor PostgreSQL can encode one; it becomes U+FFFD). Decoded files never hold
+    either; this guards digests built by other code."""
+    if not _UNSTORABLE.search(text):
+        return text
+    return _UNSTORABLE.sub(lambda m: "" if m.group(0) == "\x00" else "\ufffd", text)
+
+
 def has_hangul(text: str) -> bool:
     return HANGUL.search(text) is not None
 
