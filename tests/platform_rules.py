@@ -1,0 +1,177 @@
+"""Strict checks of Telegram and Discord output against the platforms' published rules.
+
+Sources (../shared/PLATFORM.md): Telegram's formatting options (the complete tag list, the four
+named entities, 4,096 characters after entity parsing, counted here in UTF-16 units as entity
+offsets are) and Discord's embed limits. ``tests/test_platform_rules.py`` shows each check
+rejects what the platform rejects, so a passing render test means something.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from html.parser import HTMLParser
+from typing import Any
+
+TELEGRAM_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "span",
+    "tg-spoiler",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
+    "tg-emoji",
+}
+TELEGRAM_ATTRIBUTES = {
+    "a": {"href"},
+    "span": {"class"},
+    "code": {"class"},
+    "blockquote": {"expandable"},
+    "tg-emoji": {"emoji-id"},
+}
+ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|lt|gt|amp|quot);")
+
+
+def utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+class _TelegramParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.stack: list[str] = []
+        self.text: list[str] = []
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in TELEGRAM_TAGS:
+            self.problems.append(f"unsupported tag <{tag}>")
+            return
+        for name, _ in attrs:
+            if name not in TELEGRAM_ATTRIBUTES.get(tag, set()):
+                self.problems.append(f"attribute {name!r} on <{tag}>")
+        if tag == "a" and not dict(attrs).get("href"):
+            self.problems.append("<a> without href")
+        self.stack.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.problems.append(f"self-closing <{tag}/>")
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1] != tag:
+            self.problems.append(f"</{tag}> does not close {self.stack[-1:] or 'anything'}")
+        else:
+            self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        if "<" in data or ">" in data:
+            self.problems.append(f"unescaped angle bracket in {data[:30]!r}")
+        self.text.append(data)
+
+    def handle_entityref(self, name: str) -> None:
+        if name not in ("lt", "gt", "amp", "quot"):
+            self.problems.append(f"named entity &{name}; (Telegram knows only lt, gt, amp, quot)")
+        self.text.append(html.unescape(f"&{name};"))
+
+    def handle_charref(self, name: str) -> None:
+        self.text.append(html.unescape(f"&#{name};"))
+
+
+def telegram_text(markup: str) -> str:
+    """What a reader sees: the text after entity parsing."""
+    parser = _TelegramParser()
+    parser.feed(markup)
+    parser.close()
+    return "".join(parser.text)
+
+
+def telegram_problems(markup: str) -> list[str]:
+    parser = _TelegramParser()
+    parser.feed(markup)
+    parser.close()
+    problems = list(parser.problems)
+    if parser.stack:
+        problems.append(f"unclosed tags {parser.stack}")
+    for bare in re.finditer(r"&(?!(#\d+|#x[0-9a-fA-F]+|lt|gt|amp|quot);)", markup):
+        problems.append(f"bare & at {bare.start()}")
+    text = "".join(parser.text)
+    if utf16(text) > 4096:
+        problems.append(f"{utf16(text)} characters after entity parsing; the limit is 4096")
+    if not text.strip():
+        problems.append("empty message")
+    return problems
+
+
+DISCORD_LIMITS = {
+    "title": 256,
+    "description": 4096,
+    "footer": 2048,
+    "author": 256,
+    "field_name": 256,
+    "field_value": 1024,
+}
+
+
+def discord_problems(message: dict[str, Any]) -> list[str]:
+    problems = []
+    content = message.get("content") or ""
+    embeds = message.get("embeds") or []
+    if utf16(content) > 2000:
+        problems.append(f"content has {utf16(content)} characters; the limit is 2000")
+    if not content.strip() and not embeds:
+        problems.append("neither content nor embeds")
+    if len(embeds) > 10:
+        problems.append(f"{len(embeds)} embeds; the limit is 10")
+    total = 0
+    for number, embed in enumerate(embeds):
+        parts = {
+            "title": embed.get("title") or "",
+            "description": embed.get("description") or "",
+            "footer": (embed.get("footer") or {}).get("text") or "",
+            "author": (embed.get("author") or {}).get("name") or "",
+        }
+        fields = embed.get("fields") or []
+        if len(fields) > 25:
+            problems.append(f"embed {number}: {len(fields)} fields")
+        for field in fields:
+            for key, value in (
+                ("field_name", field.get("name") or ""),
+                ("field_value", field.get("value") or ""),
+            ):
+                if not value.strip():
+                    problems.append(f"embed {number}: empty {key}")
+                parts.setdefault(key, "")
+                total += utf16(value)
+                if utf16(value) > DISCORD_LIMITS[key]:
+                    problems.append(f"embed {number}: {key} has {utf16(value)} characters")
+        for key, value in parts.items():
+            if key.startswith("field"):
+                continue
+            total += utf16(value)
+            if utf16(value) > DISCORD_LIMITS[key]:
+                problems.append(f"embed {number}: {key} has {utf16(value)} characters")
+        url = embed.get("url")
+        if url is not None and not re.match(r"https?://", url):
+            problems.append(f"embed {number}: url {url!r} is not http(s)")
+        if not any(parts.values()) and not fields:
+            problems.append(f"embed {number}: empty embed")
+    if total > 6000:
+        problems.append(f"embeds hold {total} characters; the limit is 6000")
+    return problems
+
+
+_MARKDOWN_ESCAPE = re.compile(r"\\([\\*_~`|\[\]>#-])")
+
+
+def discord_visible(markdown: str) -> str:
+    """Escaped markdown as a reader sees it: backslash escapes removed."""
+    return _MARKDOWN_ESCAPE.sub(r"\1", markdown)
