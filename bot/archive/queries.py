@@ -140,6 +140,11 @@ def days(archive: Archive) -> list[Day]:
         return [Day(date, n) for date, n in conn.execute(stmt)]
 
 
+def nearby_days(archive: Archive, day: dt.date, count: int = 3) -> list[dt.date]:
+    """The digest days closest to ``day``, nearest first: what to suggest for a day with none."""
+    return sorted((d.date for d in days(archive)), key=lambda d: (abs((d - day).days), d))[:count]
+
+
 def queue(archive: Archive) -> list[Paper]:
     """Undated papers waiting to be published, in the order they were written."""
     stmt = (
@@ -164,6 +169,18 @@ def digest_papers(archive: Archive, day: dt.date) -> list[Paper]:
     )
     with archive.engine.connect() as conn:
         return load_papers(conn, list(dict.fromkeys(conn.scalars(stmt))))
+
+
+def latest_papers(archive: Archive, limit: int, tag: str | None = None) -> list[Paper]:
+    """The newest papers a digest has featured (the queue excluded), optionally one tag's."""
+    if tag is None:
+        stmt = select(papers.c.id).where(papers.c.date.is_not(None))
+        stmt = stmt.order_by(papers.c.date.desc(), papers.c.id.desc()).limit(limit)
+    else:
+        stmt = select(paper_tags.c.paper_id).where(paper_tags.c.tag == tag, paper_tags.c.date.is_not(None))
+        stmt = stmt.order_by(paper_tags.c.date.desc(), paper_tags.c.paper_id.desc()).limit(limit)
+    with archive.engine.connect() as conn:
+        return load_papers(conn, list(conn.scalars(stmt)))
 
 
 def stats(archive: Archive) -> Stats:
