@@ -57,6 +57,15 @@ def test_imports_flow_one_way(path: Path) -> None:
     for sdk in ("discord", "telegram"):
         if sdk in top:
             assert name.startswith(f"bot.channels.{sdk}"), f"{sdk} is imported only by its channel"
+    if "feedgen" in top:
+        assert name == "bot.channels.feeds", "feedgen is imported only by the feeds channel"
+    if "jinja2" in top:
+        assert name.startswith("bot.render"), "rendering is the only Jinja2 user"
+    if name.startswith("bot.render"):
+        outside = {m for m in found if m.startswith(("bot.channels", "bot.cli", "scheduler"))}
+        assert not outside, f"rendering knows nothing of channels or the CLI: {outside}"
+    if name.startswith("bot.channels"):
+        assert not {m for m in found if m.startswith("bot.cli")}, "channels never import the CLI"
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: dotted(p))

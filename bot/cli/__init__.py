@@ -63,4 +63,6 @@ def describe_failure(exc: Exception) -> str:
     )
 
 
-from bot.cli import archive as _archive  # noqa: E402,F401  (registers the archive commands)
+# Each module registers its commands on ``cli``.
+from bot.cli import archive as _archive  # noqa: E402,F401
+from bot.cli import render as _render  # noqa: E402,F401

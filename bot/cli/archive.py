@@ -20,7 +20,7 @@ pass_settings = click.make_pass_decorator(Settings)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 
 
-def _archive(settings: Settings) -> Archive:
+def open_settings_archive(settings: Settings) -> Archive:
     return open_archive(settings.database_url)
 
 
@@ -74,7 +74,7 @@ def ingest(
     for problem in problems:
         click.echo(str(problem), err=True)
     options = ParseOptions(year=year)
-    archive = None if dry_run else _archive(settings)
+    archive = None if dry_run else open_settings_archive(settings)
     # Only --json needs the digests afterwards; otherwise memory stays flat however many files.
     kept: list[dict[str, Any]] = []
     read = papers = 0
@@ -131,7 +131,7 @@ def _describe(digest: Digest) -> str:
 @pass_settings
 def tags(settings: Settings, as_json: bool) -> None:
     """Every tag with its number of papers, most used first."""
-    with _archive(settings) as archive:
+    with open_settings_archive(settings) as archive:
         counts = queries.tag_counts(archive)
     if as_json:
         emit({"tags": [tag_count(tc) for tc in counts]})
@@ -148,7 +148,7 @@ def tags(settings: Settings, as_json: bool) -> None:
 @pass_settings
 def tag(settings: Settings, tag_name: str, page: int, as_json: bool) -> int:
     """The papers with a tag (vq, #VQ), newest first. An unknown tag lists the closest ones."""
-    with _archive(settings) as archive:
+    with open_settings_archive(settings) as archive:
         result = queries.papers_by_tag(archive, tag_name, page)
     if as_json:
         emit(
@@ -177,7 +177,7 @@ def tag(settings: Settings, tag_name: str, page: int, as_json: bool) -> int:
 @pass_settings
 def search_command(settings: Settings, words: tuple[str, ...], limit: int, as_json: bool) -> int:
     """Full-text search over titles, authors, abstracts and commentary (Korean too), best first."""
-    with _archive(settings) as archive:
+    with open_settings_archive(settings) as archive:
         result = search(archive, " ".join(words), limit)
     if as_json:
         emit({"query": result.query, "papers": [paper_summary(p) for p in result.papers]})
@@ -194,7 +194,7 @@ def search_command(settings: Settings, words: tuple[str, ...], limit: int, as_js
 @pass_settings
 def show(settings: Settings, paper_id: str, as_json: bool) -> None:
     """One paper in full (an id, or a prefix of one that names a single paper)."""
-    with _archive(settings) as archive:
+    with open_settings_archive(settings) as archive:
         paper = queries.find_paper(archive, paper_id)
         seen = queries.appearances(archive, paper.id)
     if as_json:
@@ -232,7 +232,7 @@ def show(settings: Settings, paper_id: str, as_json: bool) -> None:
 @pass_settings
 def days(settings: Settings, as_json: bool) -> None:
     """Each digest day with its number of papers, and the queue of undated papers."""
-    with _archive(settings) as archive:
+    with open_settings_archive(settings) as archive:
         found = queries.days(archive)
         waiting = queries.queue(archive)
     if as_json:
@@ -255,7 +255,7 @@ def days(settings: Settings, as_json: bool) -> None:
 @pass_settings
 def stats(settings: Settings, as_json: bool) -> None:
     """How many papers, digest days and tags the archive holds."""
-    with _archive(settings) as archive:
+    with open_settings_archive(settings) as archive:
         totals = queries.stats(archive)
     if as_json:
         emit(

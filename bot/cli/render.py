@@ -1,0 +1,147 @@
+"""Rendering commands: ``render`` (one digest, one channel) and ``export-site``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from bot.archive import queries
+from bot.archive.store import Archive
+from bot.archive.text import normalize_tag
+from bot.cli import cli
+from bot.cli.archive import json_option, open_settings_archive, pass_settings
+from bot.config import DEFAULT_TEMPLATES, Settings
+from bot.errors import InputError
+
+if TYPE_CHECKING:  # Jinja2 loads only for the commands that render: lookups start faster
+    from bot.render.environment import Templates
+
+CHANNELS = ("telegram", "discord", "email", "rss", "atom", "web")
+
+
+def load_templates(settings: Settings) -> Templates:
+    """Every template compiled now: a broken one stops the command before anything is sent."""
+    from bot.render.environment import Templates
+
+    return Templates(DEFAULT_TEMPLATES, settings.templates)
+
+
+@cli.command()
+@click.argument("day", metavar="DATE")
+@click.option("--channel", type=click.Choice(CHANNELS), required=True, help="The output to render.")
+@click.option("--tag", help="Only the papers with this tag (for feeds: that tag's feed).")
+@json_option
+@pass_settings
+def render(settings: Settings, day: str, channel: str, tag: str | None, as_json: bool) -> None:
+    """Render one digest (DATE as YYYY-MM-DD, or 'latest') for one channel.
+
+    Feeds cover the whole archive (newest papers first), so they ignore DATE.
+    """
+    templates = load_templates(settings)
+    wanted = _tag(tag)
+    with open_settings_archive(settings) as archive:
+        if channel in ("rss", "atom"):
+            from bot.channels.feeds import ITEMS, build_feed
+
+            papers = queries.latest_papers(archive, ITEMS, tag=wanted)
+            feed = build_feed(
+                templates,
+                papers,
+                "rss" if channel == "rss" else "atom",
+                site_url=settings.site_url,
+                tag=wanted,
+            )
+            click.echo(feed.decode("utf-8"), nl=False)
+            return
+        date = _day(archive, day)
+        papers = queries.digest_papers(archive, date)
+    from bot.render.context import digest_view
+
+    digest = digest_view(date, papers, settings.base_url, wanted)
+    if wanted and not digest.papers:
+        raise InputError(f"no paper of {date} is tagged #{wanted}")
+    if channel == "telegram":
+        from bot.render.telegram import render_telegram
+
+        messages = render_telegram(templates, digest)
+        if as_json:
+            _emit(
+                {"messages": [{**asdict(m), "link_preview_options": {"is_disabled": True}} for m in messages]}
+            )
+        else:
+            click.echo("\n\n----\n\n".join(m.text for m in messages))
+    elif channel == "discord":
+        from bot.render.discord import render_discord
+
+        _emit({"messages": [asdict(m) for m in render_discord(templates, digest)]})
+    elif channel == "email":
+        from bot.render.email import build_message, render_email
+
+        rendered = render_email(templates, digest)
+        message = build_message(
+            rendered,
+            sender=settings.email_from,
+            recipient="subscriber@example.invalid",
+            date=dt.datetime.now(dt.UTC),
+        )
+        if as_json:
+            _emit(
+                {"subject": rendered.subject, "preheader": rendered.preheader, "message": message.as_string()}
+            )
+        else:
+            click.echo(message.as_bytes().decode("ascii"), nl=False)  # transfer-encoded: ASCII only
+    else:
+        from bot.channels.web.site import day_page
+
+        click.echo(day_page(templates, digest))
+
+
+@cli.command("export-site")
+@click.argument("target", metavar="DIR", type=click.Path(path_type=Path))
+@pass_settings
+def export_site_command(settings: Settings, target: Path) -> None:
+    """Write the web archive (pages and feeds) as static files into DIR, replacing its contents."""
+    from bot.channels.web.export import export_site
+
+    templates = load_templates(settings)
+    with open_settings_archive(settings) as archive:
+        report = export_site(
+            archive, templates, target, base_url=settings.base_url, site_url=settings.site_url
+        )
+    click.echo(
+        f"{target}: {report.days} days, {report.papers} papers, {report.tags} tags, {report.files} files"
+    )
+
+
+def _tag(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    try:
+        return normalize_tag(raw)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
+def _day(archive: Archive, raw: str) -> dt.date:
+    if raw == "latest":
+        found = queries.days(archive)
+        if not found:
+            raise InputError("the archive has no digest yet: ingest a daily post first")
+        return found[0].date
+    try:
+        day = dt.date.fromisoformat(raw)
+    except ValueError:
+        raise InputError(f"{raw!r} is not a date: give YYYY-MM-DD (such as 2024-07-11) or 'latest'") from None
+    if not queries.digest_papers(archive, day):
+        nearby = ", ".join(d.isoformat() for d in queries.nearby_days(archive, day))
+        raise InputError(f"no digest on {day}" + (f"; the nearest days with one: {nearby}" if nearby else ""))
+    return day
+
+
+def _emit(obj: object) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, indent=2))

@@ -1,0 +1,103 @@
+"""``paperboy render`` and its contract; ``paperboy export-site`` from the command line."""
+
+from __future__ import annotations
+
+import email
+import json
+from email.policy import default
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from tests.conftest import SEEDS, CliRunner
+from tests.platform_rules import discord_problems, telegram_problems
+
+
+@pytest.fixture
+def seeded_cli(run_cli: CliRunner) -> CliRunner:
+    assert run_cli("ingest", str(SEEDS)).code == 0
+    return run_cli
+
+
+def test_telegram_and_discord_json(seeded_cli: CliRunner) -> None:
+    telegram = seeded_cli("render", "2024-07-11", "--channel", "telegram", "--json")
+    assert telegram.code == 0, telegram.err
+    messages = telegram.json()["messages"]
+    assert messages and all(
+        m["parse_mode"] == "HTML" and telegram_problems(m["text"]) == [] for m in messages
+    )
+    discord = seeded_cli("render", "2024-07-11", "--channel", "discord", "--json").json()["messages"]
+    assert all(discord_problems(m) == [] for m in discord)
+    assert sum(len(m["embeds"]) for m in discord) == 6
+
+
+def test_email_is_a_complete_message(seeded_cli: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAPERBOY_EMAIL_FROM", "Digest <digest@lab.example>")
+    result = seeded_cli("render", "latest", "--channel", "email")
+    message = email.message_from_string(result.out, policy=default)
+    assert message["Subject"] == "Paperboy · 2025-12-11 · 27 papers"
+    assert message["From"] == "Digest <digest@lab.example>" and message["Message-ID"].endswith(
+        "@lab.example>"
+    )
+    assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+
+
+@pytest.mark.parametrize(("channel", "version"), [("rss", "rss20"), ("atom", "atom10")])
+def test_feeds_ignore_the_date_and_take_a_tag(seeded_cli: CliRunner, channel: str, version: str) -> None:
+    parsed = feedparser.parse(seeded_cli("render", "whenever", "--channel", channel, "--tag", "#VQ").out)
+    assert (parsed.version, parsed.bozo, len(parsed.entries)) == (version, 0, 2)
+
+
+def test_web_page_and_tag_filter(seeded_cli: CliRunner) -> None:
+    page = seeded_cli("render", "2024-07-11", "--channel", "web", "--tag", "vq").out
+    assert page.startswith("<!DOCTYPE html>") and "MARS: Mixture" in page and "PaliGemma" not in page
+
+
+def test_an_unknown_date_names_the_nearest_ones(seeded_cli: CliRunner) -> None:
+    result = seeded_cli("render", "2024-07-12", "--channel", "telegram")
+    assert result.code == 2 and result.out == ""
+    assert result.err == (
+        "paperboy: no digest on 2024-07-12; the nearest days with one: 2024-07-11, 2024-06-18, 2024-03-15\n"
+    )
+    bad = seeded_cli("render", "yesterday", "--channel", "telegram")
+    assert bad.code == 2 and "is not a date: give YYYY-MM-DD" in bad.err
+
+
+def test_an_unknown_channel_lists_the_channels(seeded_cli: CliRunner) -> None:
+    result = seeded_cli("render", "2024-07-11", "--channel", "sms")
+    assert result.code == 2
+    assert "'sms' is not one of 'telegram', 'discord', 'email', 'rss', 'atom', 'web'" in result.err
+
+
+def test_a_tag_missing_that_day(seeded_cli: CliRunner) -> None:
+    result = seeded_cli("render", "2024-07-11", "--channel", "telegram", "--tag", "llm")
+    assert result.code == 2 and "no paper of 2024-07-11 is tagged #llm" in result.err
+
+
+def test_a_broken_template_stops_the_command_before_any_output(
+    seeded_cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = tmp_path / "mine" / "discord"
+    broken.mkdir(parents=True)
+    (broken / "footer.txt").write_text("{{ paper.author_count }\n")
+    monkeypatch.setenv("PAPERBOY_TEMPLATES", str(tmp_path / "mine"))
+    result = seeded_cli("render", "2024-07-11", "--channel", "telegram", "--json")
+    assert result.code == 2 and result.out == ""
+    assert result.err.startswith(f"paperboy: {broken / 'footer.txt'}:1: ")
+
+
+def test_export_site(seeded_cli: CliRunner, tmp_path: Path) -> None:
+    result = seeded_cli("export-site", str(tmp_path / "site"))
+    assert result.code == 0, result.err
+    assert result.out.strip().endswith("4 days, 45 papers, 18 tags, 108 files")
+    assert json.loads(json.dumps(sorted(p.name for p in (tmp_path / "site").iterdir()))) == [
+        ".paperboy-site",
+        "atom.xml",
+        "days",
+        "feed.xml",
+        "index.html",
+        "papers",
+        "style.css",
+        "tags",
+    ]
