@@ -110,3 +110,19 @@ def test_a_new_export_replaces_the_old_one(seeded: Archive, tmp_path: Path) -> N
     export(seeded, site)
     assert not gone.exists()
     assert [p.name for p in site.parent.iterdir()] == ["site"]
+
+
+def test_worker_processes_write_exactly_what_one_process_writes(
+    seeded: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.channels.web import export as export_module
+
+    alone = export(seeded, tmp_path / "alone")
+    monkeypatch.setattr(export_module, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(export_module, "DAYS_PER_JOB", 1)  # four day jobs, several tag jobs
+    monkeypatch.setattr(export_module, "TAGS_PER_JOB", 3)
+    together = export(seeded, tmp_path / "together")
+    files = sorted(p.relative_to(alone) for p in alone.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(together) for p in together.rglob("*") if p.is_file())
+    for name in files:
+        assert (alone / name).read_bytes() == (together / name).read_bytes(), name

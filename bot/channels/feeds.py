@@ -14,7 +14,7 @@ from typing import Literal
 from feedgen.feed import FeedGenerator
 
 from bot.models import Paper
-from bot.render.context import digest_view, paper_view, template_context
+from bot.render.context import PaperView, paper_view, template_context, views_digest
 from bot.render.environment import Templates
 
 Kind = Literal["rss", "atom"]
@@ -35,6 +35,29 @@ def build_feed(
     templates: Templates, papers: Sequence[Paper], kind: Kind, *, site_url: str, tag: str | None = None
 ) -> bytes:
     """The feed of ``papers`` (newest first, already chosen), as XML bytes."""
+    return build_feeds(templates, papers, site_url=site_url, tag=tag, kinds=(kind,))[kind]
+
+
+def build_feeds(
+    templates: Templates,
+    papers: Sequence[Paper],
+    *,
+    site_url: str,
+    tag: str | None = None,
+    kinds: Sequence[Kind] = KINDS,
+) -> dict[Kind, bytes]:
+    """The same papers as RSS and as Atom; each item's content is rendered once for both."""
+    items = [_item(templates, paper, site_url) for paper in papers if paper.date][:ITEMS]
+    return {kind: _feed(items, kind, site_url, tag) for kind in kinds}
+
+
+def _item(templates: Templates, paper: Paper, site_url: str) -> tuple[PaperView, str]:
+    view = paper_view(paper, site_url)
+    context = template_context(views_digest(paper.date, [view], site_url), paper=view)
+    return view, templates.render("feed/item.html", context)
+
+
+def _feed(items: Sequence[tuple[PaperView, str]], kind: Kind, site_url: str, tag: str | None) -> bytes:
     generator = FeedGenerator()
     home = f"{site_url}/tags/{tag}.html" if tag else f"{site_url}/"
     generator.id(home)
@@ -49,30 +72,23 @@ def build_feed(
     # feedgen writes the last link as RSS's <channel><link>: self first, the page last.
     generator.link(href=f"{site_url}/{feed_path(kind, tag)}", rel="self")
     generator.link(href=home, rel="alternate")
-    dated = [paper for paper in papers if paper.date]
-    newest = _midnight(max(paper.date for paper in dated if paper.date)) if dated else EMPTY_ARCHIVE_DATE
+    newest = _midnight(max(view.date for view, _ in items if view.date)) if items else EMPTY_ARCHIVE_DATE
     generator.updated(newest)
     generator.lastBuildDate(newest)
-    for paper in dated[:ITEMS]:
-        _add_entry(generator, templates, paper, site_url)
+    for view, content in items:
+        assert view.date is not None
+        entry = generator.add_entry(order="append")
+        entry.id(f"urn:paperboy:paper:{view.id}")
+        entry.title(view.title)
+        entry.link(href=view.url)
+        entry.published(_midnight(view.date))
+        entry.updated(_midnight(view.date))
+        entry.content(content, type="html")
+        entry.summary(view.commentary or view.abstract)
+        for name in view.tags:
+            entry.category(term=name, label=name)
     xml: bytes = generator.rss_str(pretty=True) if kind == "rss" else generator.atom_str(pretty=True)
     return xml
-
-
-def _add_entry(generator: FeedGenerator, templates: Templates, paper: Paper, site_url: str) -> None:
-    view = paper_view(paper, site_url)
-    context = template_context(digest_view(paper.date, [paper], site_url), paper=view)
-    entry = generator.add_entry(order="append")
-    entry.id(f"urn:paperboy:paper:{paper.id}")
-    entry.title(view.title)
-    entry.link(href=view.url)
-    assert paper.date is not None
-    entry.published(_midnight(paper.date))
-    entry.updated(_midnight(paper.date))
-    entry.content(templates.render("feed/item.html", context), type="html")
-    entry.summary(view.commentary or view.abstract)
-    for tag in paper.tags:
-        entry.category(term=tag, label=tag)
 
 
 def _midnight(day: dt.date) -> dt.datetime:

@@ -17,13 +17,15 @@ from typing import Any
 from bot.models import Paper, TagCount
 
 AUTHORS_SHOWN = 5
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_UNSHOWABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
 _PARAGRAPHS = re.compile(r"\n\s*\n")
 
 
 def clean(text: str) -> str:
-    return _SURROGATE.sub("\ufffd", _CONTROL.sub("", text))
+    """Control characters dropped, lone surrogates as U+FFFD; most text has neither."""
+    if not _UNSHOWABLE.search(text):
+        return text
+    return _UNSHOWABLE.sub(lambda m: "\ufffd" if "\ud800" <= m.group(0) <= "\udfff" else "", text)
 
 
 def paragraphs(text: str) -> tuple[str, ...]:
@@ -121,11 +123,17 @@ def digest_view(
 ) -> DigestView:
     """A day's digest, optionally only the papers with ``tag`` (what a tag subscriber gets)."""
     chosen = [paper for paper in papers if tag is None or tag in paper.tags]
-    views = tuple(paper_view(paper, base_url) for paper in chosen)
+    return views_digest(day, [paper_view(paper, base_url) for paper in chosen], base_url, tag)
+
+
+def views_digest(
+    day: dt.date | None, views: Sequence[PaperView], base_url: str | None, tag: str | None = None
+) -> DigestView:
+    """A digest of papers already prepared (a page that shows one paper of a day reuses them)."""
     counts = Counter(t for view in views for t in view.tags)
     tags = tuple(TagCount(t, n) for t, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])))
     links = tuple(dict.fromkeys(link for view in views for link in view.links))
-    return DigestView(day, views, tags, tag, links, base_url)
+    return DigestView(day, tuple(views), tags, tag, links, base_url)
 
 
 def template_context(digest: DigestView, **extra: Any) -> dict[str, Any]:

@@ -3,27 +3,41 @@
 The site is written into a fresh folder beside DIR and swapped in at the end, so a web server
 never serves half an export and papers that left the archive leave the site. DIR is replaced
 only if it is empty or holds an earlier export (marked by MARKER).
+
+Pages are independent, so a large archive is rendered by a few worker processes (rendering is
+pure Python, one core each), each reading the archive through its own connection; files are
+written by threads, since creating a file costs the interpreter nothing while the OS works.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import shutil
 import tempfile
-from collections import defaultdict
+from collections import defaultdict, deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bot.archive import queries
-from bot.archive.store import Archive
-from bot.channels.feeds import ITEMS, KINDS, build_feed, feed_path
+from bot.archive.store import Archive, open_archive
+from bot.channels.feeds import ITEMS, build_feeds, feed_path
 from bot.channels.web.site import Listed, day_page, index_page, paper_page, tag_pages, tags_page
 from bot.errors import InputError
 from bot.models import TagCount
-from bot.render.context import clean, digest_view
+from bot.render.context import digest_view
 from bot.render.environment import Templates
 
 MARKER = ".paperboy-site"
 TOP_TAGS = 30
+WRITERS = 4
+#: Below this many days one process is faster than starting workers.
+PARALLEL_FROM = 60
+DAYS_PER_JOB = 20
+TAGS_PER_JOB = 16
 
 
 @dataclass(frozen=True)
@@ -34,6 +48,24 @@ class ExportReport:
     files: int
 
 
+@dataclass(frozen=True)
+class _Setup:
+    """What a worker process needs to open what the exporting process has open."""
+
+    database_url: str
+    shipped: Path
+    override: Path | None
+    base_url: str | None
+    site_url: str
+    out: Path
+
+
+# A day to render, with its neighbours for the page's newer/older links.
+_DayJob = list[tuple[queries.Day, Any, Any]]
+# Per tag: its listed papers, newest first.
+_TagJob = list[tuple[str, list[Listed]]]
+
+
 def export_site(
     archive: Archive, templates: Templates, target: Path, *, base_url: str | None, site_url: str
 ) -> ExportReport:
@@ -41,7 +73,15 @@ def export_site(
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
-        report = _write(archive, templates, work, base_url=base_url, site_url=site_url)
+        setup = _Setup(
+            archive.engine.url.render_as_string(hide_password=False),
+            templates.folders[-1],
+            templates.folders[0] if len(templates.folders) > 1 else None,
+            base_url,
+            site_url,
+            work,
+        )
+        report = _export(archive, templates, setup)
         (work / MARKER).write_text(
             "written by paperboy export-site; this folder is replaced on each export\n"
         )
@@ -52,55 +92,160 @@ def export_site(
     return report
 
 
-def _write(
-    archive: Archive, templates: Templates, out: Path, *, base_url: str | None, site_url: str
-) -> ExportReport:
+def _export(archive: Archive, templates: Templates, setup: _Setup) -> ExportReport:
     for folder in ("days", "papers", "tags"):
-        (out / folder).mkdir()
-    files = 0
-
-    def write(relative: str, content: str | bytes) -> None:
-        nonlocal files
-        path = out / relative
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-        files += 1
-
-    write("style.css", templates.render("web/style.css", {}))
+        (setup.out / folder).mkdir()
     days = queries.days(archive)
-    listed: dict[str, list[Listed]] = defaultdict(list)
-    papers = 0
-    for position, day in enumerate(days):
-        found = queries.digest_papers(archive, day.date)
-        newer = days[position - 1].date if position > 0 else None
-        older = days[position + 1].date if position + 1 < len(days) else None
-        digest = digest_view(day.date, found, base_url)
-        write(f"days/{day.date.isoformat()}.html", day_page(templates, digest, newer=newer, older=older))
-        for paper in found:
-            if paper.date != day.date:
-                continue  # featured again later: its page and listings belong to its first day
-            write(f"papers/{paper.id}.html", paper_page(templates, paper, base_url))
-            papers += 1
-            for tag in paper.tags:
-                listed[tag].append(Listed(day.date, paper.id, clean(paper.title)))
+    day_jobs = [
+        [
+            (day, days[n - 1].date if n > 0 else None, days[n + 1].date if n + 1 < len(days) else None)
+            for n, day in enumerate(days)
+        ][start : start + DAYS_PER_JOB]
+        for start in range(0, len(days), DAYS_PER_JOB)
+    ]
+    writer = _Writer(setup.out)
+    try:
+        with _Runner(setup, archive, templates, parallel=len(days) >= PARALLEL_FROM) as runner:
+            listed: dict[str, list[tuple[int, int, Listed]]] = defaultdict(list)
+            papers = files = 0
+            for day_papers, day_files, rows in runner.map(_run_days, day_jobs):
+                papers += day_papers
+                files += day_files
+                for tag, order, item in rows:
+                    listed[tag].append((-item.date.toordinal(), order, item))
+            by_tag = {tag: [item for *_, item in sorted(rows)] for tag, rows in listed.items()}
+            tags = sorted(by_tag)
+            tag_jobs = [
+                [(tag, by_tag[tag]) for tag in tags[start : start + TAGS_PER_JOB]]
+                for start in range(0, len(tags), TAGS_PER_JOB)
+            ]
+            files += sum(runner.map(_run_tags, tag_jobs))
 
-    counts = sorted(
-        (TagCount(tag, len(items)) for tag, items in listed.items()), key=lambda tc: (-tc.count, tc.tag)
-    )
-    write("index.html", index_page(templates, days, counts[:TOP_TAGS], base_url))
-    write("tags/index.html", tags_page(templates, counts, base_url))
-    for tag, items in listed.items():
-        for name, html in tag_pages(templates, tag, items, base_url):
-            write(f"tags/{name}", html)
-        newest = queries.latest_papers(archive, ITEMS, tag=tag)
-        for kind in KINDS:
-            write(feed_path(kind, tag), build_feed(templates, newest, kind, site_url=site_url, tag=tag))
-    newest = queries.latest_papers(archive, ITEMS)
-    for kind in KINDS:
-        write(feed_path(kind), build_feed(templates, newest, kind, site_url=site_url))
-    return ExportReport(len(days), papers, len(listed), files)
+        counts = sorted(
+            (TagCount(t, len(items)) for t, items in by_tag.items()), key=lambda tc: (-tc.count, tc.tag)
+        )
+        writer("style.css", templates.render("web/style.css", {}))
+        writer("index.html", index_page(templates, days, counts[:TOP_TAGS], setup.base_url))
+        writer("tags/index.html", tags_page(templates, counts, setup.base_url))
+        newest = queries.latest_papers(archive, ITEMS)
+        for kind, xml in build_feeds(templates, newest, site_url=setup.site_url).items():
+            writer(feed_path(kind), xml)
+        files += writer.close()
+    finally:
+        writer.close()
+    return ExportReport(len(days), papers, len(by_tag), files)
+
+
+@dataclass
+class _Worker:
+    archive: Archive
+    templates: Templates
+    setup: _Setup
+    write: _Writer
+
+
+_worker: _Worker | None = None
+
+
+def _start_worker(setup: _Setup) -> None:
+    global _worker
+    archive = open_archive(setup.database_url, migrate=False)
+    _worker = _Worker(archive, Templates(setup.shipped, setup.override), setup, _Writer(setup.out))
+
+
+def _run_days(job: _DayJob) -> tuple[int, int, list[tuple[str, int, Listed]]]:
+    """Each day's page and the pages of the papers it featured first; their tag listings."""
+    assert _worker is not None
+    worker, papers, rows = _worker, 0, []
+    for day, newer, older in job:
+        digest = digest_view(day.date, queries.digest_papers(worker.archive, day.date), worker.setup.base_url)
+        worker.write(
+            f"days/{day.date.isoformat()}.html", day_page(worker.templates, digest, newer=newer, older=older)
+        )
+        for order, view in enumerate(digest.papers):
+            if view.date != day.date:
+                continue  # featured again later: its page and listings belong to its first day
+            worker.write(f"papers/{view.id}.html", paper_page(worker.templates, view, worker.setup.base_url))
+            papers += 1
+            rows += [(tag, order, Listed(day.date, view.id, view.title)) for tag in view.tags]
+    return papers, worker.write.flush(), rows
+
+
+def _run_tags(job: _TagJob) -> int:
+    """Each tag's listing pages and its two feeds."""
+    assert _worker is not None
+    worker = _worker
+    for tag, items in job:
+        for name, html in tag_pages(worker.templates, tag, items, worker.setup.base_url):
+            worker.write(f"tags/{name}", html)
+        newest = queries.latest_papers(worker.archive, ITEMS, tag=tag)
+        for kind, xml in build_feeds(
+            worker.templates, newest, site_url=worker.setup.site_url, tag=tag
+        ).items():
+            worker.write(feed_path(kind, tag), xml)
+    return worker.write.flush()
+
+
+class _Runner:
+    """Runs jobs in worker processes, or here when the archive is too small to be worth it."""
+
+    def __init__(self, setup: _Setup, archive: Archive, templates: Templates, *, parallel: bool) -> None:
+        self.pool: ProcessPoolExecutor | None = None
+        workers = min(4, os.cpu_count() or 1)
+        if parallel and workers > 1:
+            # forkserver: workers start clean, never sharing this process's database connections.
+            context = multiprocessing.get_context("forkserver")
+            self.pool = ProcessPoolExecutor(
+                workers, mp_context=context, initializer=_start_worker, initargs=(setup,)
+            )
+        else:
+            global _worker
+            _worker = _Worker(archive, templates, setup, _Writer(setup.out))
+
+    def map(self, function: Any, jobs: Sequence[Any]) -> Iterator[Any]:
+        if self.pool is None:
+            return (function(job) for job in jobs)
+        return self.pool.map(function, jobs)
+
+    def __enter__(self) -> _Runner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _worker
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        elif _worker is not None:
+            _worker.write.close()
+        _worker = None
+
+
+class _Writer:
+    """Writes files from a few threads, a bounded number at a time, and counts them."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.threads = ThreadPoolExecutor(max_workers=WRITERS)
+        self.pending: deque[Future[int]] = deque()
+        self.count = 0
+
+    def __call__(self, relative: str, content: str | bytes) -> None:
+        data = content if isinstance(content, bytes) else content.encode("utf-8")
+        self.pending.append(self.threads.submit((self.out / relative).write_bytes, data))
+        self.count += 1
+        while len(self.pending) > 4 * WRITERS:  # memory stays flat however big the archive
+            self.pending.popleft().result()
+
+    def flush(self) -> int:
+        """Wait for every write (raising the first failure); the files written since last time."""
+        while self.pending:
+            self.pending.popleft().result()
+        count, self.count = self.count, 0
+        return count
+
+    def close(self) -> int:
+        count = self.flush()
+        self.threads.shutdown(wait=True)
+        return count
 
 
 def _check_target(target: Path) -> None:

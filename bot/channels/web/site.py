@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.archive.queries import Day
-from bot.models import Paper, TagCount
-from bot.render.context import DigestView, digest_view, template_context
+from bot.models import TagCount
+from bot.render.context import DigestView, PaperView, digest_view, template_context, views_digest
 from bot.render.environment import Templates
 
 TAG_PAGE_SIZE = 100
@@ -33,10 +33,9 @@ def day_page(
     return templates.render("web/day.html", template_context(digest, root="../", newer=newer, older=older))
 
 
-def paper_page(templates: Templates, paper: Paper, base_url: str | None) -> str:
-    return templates.render(
-        "web/paper.html", template_context(digest_view(paper.date, [paper], base_url), root="../")
-    )
+def paper_page(templates: Templates, paper: PaperView, base_url: str | None) -> str:
+    digest = views_digest(paper.date, [paper], base_url)
+    return templates.render("web/paper.html", template_context(digest, root="../"))
 
 
 def index_page(
