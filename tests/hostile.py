@@ -36,7 +36,7 @@ def hostile_papers() -> list[Paper]:
             authors=("Writer",),
             author_count=1,
             abstract="Short abstract.",
-            commentary=(SENTENCE * 60).strip() + "\n\n" + (SENTENCE * 20).strip(),
+            commentary=(SENTENCE * 70).strip() + "\n\n" + (SENTENCE * 20).strip(),  # over 6,000 characters
             tags=("long",),
             date=DAY,
         ),
@@ -69,6 +69,11 @@ def forty_paper_day() -> list[Paper]:
     """Forty real papers from the seeds on one day."""
     seeds = [paper for path in SEED_FILES for paper in _parse(path).entries]
     return [seeds[n % len(seeds)] for n in range(40)]
+
+
+def queued_papers() -> list[Paper]:
+    """The undated abstracts, as a day's digest renders them once the scheduler picks them."""
+    return list(_parse(next(p for p in SEED_FILES if p.name == "abstracts-queue.txt")).entries)
 
 
 def seed_days() -> list[Digest]:

@@ -14,7 +14,7 @@ from bot.render.context import DigestView, clean, digest_view
 from bot.render.discord import render_discord
 from bot.render.environment import Templates
 from bot.render.telegram import render_telegram
-from tests.hostile import DAY, forty_paper_day, hostile_papers, seed_days
+from tests.hostile import DAY, forty_paper_day, hostile_papers, queued_papers, seed_days
 from tests.platform_rules import discord_problems, discord_visible, telegram_problems, telegram_text
 
 BASE = "https://paperboy.example"
@@ -22,6 +22,7 @@ CASES = [
     *((f"seed-{d.date}", d.date, list(d.entries)) for d in seed_days()),
     ("hostile", DAY, hostile_papers()),
     ("forty-papers", DAY, forty_paper_day()),
+    ("queued", DAY, queued_papers()),
 ]
 
 
@@ -58,7 +59,7 @@ def test_telegram_messages_are_valid_and_whole(
 ) -> None:
     messages = render_telegram(templates, digest(day, papers))
     for message in messages:
-        assert message.parse_mode == "HTML"
+        assert message.parse_mode == "HTML" and message.link_preview is False
         assert telegram_problems(message.text) == [], message.text[:200]
     assert_nothing_lost(" ".join(telegram_text(m.text) for m in messages), papers, abstracts=True)
     assert messages[0].text.startswith("<b>📰 Paperboy")
@@ -89,6 +90,10 @@ def test_telegram_cuts_a_long_entry_at_sentences_and_reopens_tags(templates: Tem
     for text in quoted:  # every piece of it is inside its own expandable quote
         inside = re.findall(r"<blockquote expandable>(.*?)</blockquote>", text, re.DOTALL)
         assert inside and "Abstract sentence number one" in "".join(inside)
+
+
+def test_the_long_commentary_is_over_six_thousand_characters() -> None:
+    assert len(hostile_papers()[1].commentary) > 6000
 
 
 def test_telegram_escapes_user_text(templates: Templates) -> None:

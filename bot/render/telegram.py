@@ -28,6 +28,8 @@ Token = tuple[str, str, list[tuple[str, str | None]]]  # (kind, tag name or text
 class TelegramMessage:
     text: str
     parse_mode: str = "HTML"
+    #: A digest links many papers; a preview of the first would crowd the message.
+    link_preview: bool = False
 
 
 def render_telegram(templates: Templates, digest: DigestView, limit: int = LIMIT) -> list[TelegramMessage]:
