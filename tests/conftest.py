@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -23,6 +23,8 @@ from sqlalchemy import create_engine, text
 from bot.archive.parsers import ParseOptions, parse_file
 from bot.archive.store import Archive, open_archive
 from bot.cli import main
+from bot.config import DEFAULT_TEMPLATES
+from bot.render.environment import Templates
 from tests.pg_server import PostgresServer, find_bin_dir
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,6 +32,18 @@ SEEDS = ROOT / "seeds"
 SEED_FILES = sorted(SEEDS.iterdir())
 #: "Today" for the tests, so nothing depends on the clock.
 TODAY = dt.date(2026, 11, 23)
+
+
+def unavailable(requirement: str, message: str) -> NoReturn:
+    """Skip for want of a server or browser, unless ``requirement`` is set (as CI sets it)."""
+    if os.environ.get(requirement) == "1":
+        pytest.fail(f"{message} ({requirement}=1)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def templates() -> Templates:
+    return Templates(DEFAULT_TEMPLATES)
 
 
 @pytest.fixture(scope="session")
@@ -40,10 +54,10 @@ def postgres_url() -> Iterator[str]:
         return
     bin_dir = find_bin_dir()
     if bin_dir is None:
-        message = "no PostgreSQL server binaries (install Debian's postgresql, or set PAPERBOY_PG_BIN)"
-        if os.environ.get("PAPERBOY_REQUIRE_POSTGRES") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(
+            "PAPERBOY_REQUIRE_POSTGRES",
+            "no PostgreSQL server binaries (install Debian's postgresql, or set PAPERBOY_PG_BIN)",
+        )
     server = PostgresServer(bin_dir)
     url = server.start()
     try:

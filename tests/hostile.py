@@ -87,3 +87,13 @@ def _parse(path: object) -> Digest:
 def squash(text: str) -> str:
     """Whitespace folded, so text cut across messages still compares equal."""
     return re.sub(r"\s+", " ", text).strip()
+
+
+def render_cases() -> list[tuple[str, dt.date, list[Paper]]]:
+    """Every seed day, the hostile papers, a forty-paper day and the queue, as digests."""
+    return [
+        *((f"seed-{d.date}", d.date, list(d.entries)) for d in seed_days() if d.date),
+        ("hostile", DAY, hostile_papers()),
+        ("forty-papers", DAY, forty_paper_day()),
+        ("queued", DAY, queued_papers()),
+    ]

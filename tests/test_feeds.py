@@ -9,16 +9,10 @@ from bot.archive import queries
 from bot.archive.parsers import Document, parse_document
 from bot.archive.store import Archive
 from bot.channels.feeds import build_feed, feed_path
-from bot.config import DEFAULT_TEMPLATES
 from bot.render.environment import Templates
 from tests.hostile import hostile_papers
 
 SITE = "https://paperboy.example"
-
-
-@pytest.fixture(scope="module")
-def templates() -> Templates:
-    return Templates(DEFAULT_TEMPLATES)
 
 
 @pytest.mark.parametrize("kind", ["rss", "atom"])

@@ -8,27 +8,16 @@ import re
 
 import pytest
 
-from bot.config import DEFAULT_TEMPLATES
 from bot.models import Paper
 from bot.render.context import DigestView, clean, digest_view
 from bot.render.discord import render_discord
 from bot.render.environment import Templates
 from bot.render.telegram import render_telegram
-from tests.hostile import DAY, forty_paper_day, hostile_papers, queued_papers, seed_days
+from tests.hostile import DAY, forty_paper_day, hostile_papers, render_cases
 from tests.platform_rules import discord_problems, discord_visible, telegram_problems, telegram_text
 
 BASE = "https://paperboy.example"
-CASES = [
-    *((f"seed-{d.date}", d.date, list(d.entries)) for d in seed_days()),
-    ("hostile", DAY, hostile_papers()),
-    ("forty-papers", DAY, forty_paper_day()),
-    ("queued", DAY, queued_papers()),
-]
-
-
-@pytest.fixture(scope="module")
-def templates() -> Templates:
-    return Templates(DEFAULT_TEMPLATES)
+CASES = render_cases()
 
 
 def compact(text: str) -> str:

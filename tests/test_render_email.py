@@ -11,25 +11,14 @@ from email.policy import default
 
 import pytest
 
-from bot.config import DEFAULT_TEMPLATES
 from bot.models import Paper
 from bot.render.context import clean, digest_view
 from bot.render.email import build_message, render_email
 from bot.render.environment import Templates
-from tests.hostile import DAY, forty_paper_day, hostile_papers, queued_papers, seed_days
+from tests.hostile import DAY, hostile_papers, render_cases, seed_days
 
 SENT = dt.datetime(2024, 7, 11, 7, 30, tzinfo=dt.UTC)
-CASES = [
-    *((f"seed-{d.date}", d.date, list(d.entries)) for d in seed_days()),
-    ("hostile", DAY, hostile_papers()),
-    ("forty-papers", DAY, forty_paper_day()),
-    ("queued", DAY, queued_papers()),
-]
-
-
-@pytest.fixture(scope="module")
-def templates() -> Templates:
-    return Templates(DEFAULT_TEMPLATES)
+CASES = render_cases()
 
 
 def sent(templates: Templates, day: dt.date, papers: list[Paper]) -> EmailMessage:

@@ -17,7 +17,7 @@ from bot.channels.web.export import export_site
 from bot.config import DEFAULT_TEMPLATES
 from bot.models import Digest
 from bot.render.environment import Templates
-from tests.conftest import ingest_seeds
+from tests.conftest import ingest_seeds, unavailable
 from tests.hostile import DAY, hostile_papers
 
 pytestmark = pytest.mark.browser
@@ -47,10 +47,9 @@ def find_chromium() -> str | None:
 def browser() -> Iterator[Any]:
     executable = find_chromium()
     if executable is None:
-        message = "no Chromium (install Debian's chromium package, or set PAPERBOY_CHROMIUM)"
-        if os.environ.get("PAPERBOY_REQUIRE_CHROMIUM") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(
+            "PAPERBOY_REQUIRE_CHROMIUM", "no Chromium (install Debian's chromium, or set PAPERBOY_CHROMIUM)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
