@@ -6,10 +6,15 @@ plain dict and nothing else changes behaviour behind their back.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.errors import InputError
 
 DEFAULT_DB_NAME = "paperboy.db"
 #: The templates shipped with Paperboy (the repository's top-level templates/ folder).
@@ -30,6 +35,20 @@ class Settings:
     base_url: str | None = None
     #: The From of digest emails (PAPERBOY_EMAIL_FROM).
     email_from: str = "Paperboy <paperboy@localhost>"
+    #: When each day's digest goes out (PAPERBOY_PUBLISH_AT, HH:MM) and in which zone.
+    publish_at: dt.time = dt.time(9, 0)
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Seoul"))
+    #: Papers taken from the undated queue on a day with no digest (PAPERBOY_QUEUE_PER_DAY).
+    queue_per_day: int = 3
+    #: How many missed days a restart may still publish (PAPERBOY_CATCHUP_DAYS).
+    catchup_days: int = 7
+    #: Where the web archive is exported on each publish (PAPERBOY_SITE_DIR).
+    site_dir: Path = Path("site")
+    #: A folder watched for new or changed posts (PAPERBOY_INBOX).
+    inbox: Path = Path("seeds")
+    #: The web server of ``paperboy run`` / ``serve`` (PAPERBOY_HOST, PAPERBOY_PORT).
+    host: str = "127.0.0.1"
+    port: int = 8000
 
     @property
     def site_url(self) -> str:
@@ -44,5 +63,48 @@ class Settings:
         debug = env.get("PAPERBOY_DEBUG", "").lower() in ("1", "true", "yes")
         templates = Path(env["PAPERBOY_TEMPLATES"]) if env.get("PAPERBOY_TEMPLATES") else None
         base_url = (env.get("PAPERBOY_BASE_URL") or "").rstrip("/") or None
-        email_from = env.get("PAPERBOY_EMAIL_FROM") or cls.email_from
-        return cls(url, data_dir, debug=debug, templates=templates, base_url=base_url, email_from=email_from)
+        return cls(
+            url,
+            data_dir,
+            debug=debug,
+            templates=templates,
+            base_url=base_url,
+            email_from=env.get("PAPERBOY_EMAIL_FROM") or cls.email_from,
+            publish_at=_time(env.get("PAPERBOY_PUBLISH_AT", "09:00")),
+            timezone=_zone(env.get("PAPERBOY_TIMEZONE", "Asia/Seoul")),
+            queue_per_day=_number(env, "PAPERBOY_QUEUE_PER_DAY", 3, low=0),
+            catchup_days=_number(env, "PAPERBOY_CATCHUP_DAYS", 7, low=0),
+            site_dir=Path(env.get("PAPERBOY_SITE_DIR") or data_dir / "site"),
+            inbox=Path(env.get("PAPERBOY_INBOX") or "seeds"),
+            host=env.get("PAPERBOY_HOST") or "127.0.0.1",
+            port=_number(env, "PAPERBOY_PORT", 8000, low=1, high=65535),
+        )
+
+
+def _time(raw: str) -> dt.time:
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", raw)
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise InputError(f"PAPERBOY_PUBLISH_AT is {raw!r}: give a time of day as HH:MM, such as 09:00")
+    return dt.time(int(match[1]), int(match[2]))
+
+
+def _zone(raw: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(raw.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(
+            f"PAPERBOY_TIMEZONE is {raw!r}: give an IANA zone such as Asia/Seoul or UTC"
+        ) from None
+
+
+def _number(env: Mapping[str, str], name: str, default: int, *, low: int, high: int = 1_000_000) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise InputError(f"{name} is {raw!r}: give a whole number from {low} to {high}")
+    return value

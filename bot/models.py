@@ -61,3 +61,29 @@ class Appearance:
     format: str
     date: dt.date | None
     line: int
+
+
+#: The kinds of subscription a target can be, and how each names its targets.
+KINDS = ("telegram", "discord", "email")
+STATUSES = ("active", "paused", "gone")
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A target on one platform that receives digests (optionally only papers with ``tags``)."""
+
+    id: int
+    kind: str
+    target: str
+    tags: tuple[str, ...]
+    status: str
+    created: dt.datetime
+    last_error: str | None = None
+
+    @property
+    def address(self) -> str:
+        """``KIND:TARGET``, how people and the CLI name a subscription."""
+        return f"{self.kind}:{self.target}"
+
+    def wants(self, paper_tags: tuple[str, ...]) -> bool:
+        return not self.tags or any(tag in self.tags for tag in paper_tags)

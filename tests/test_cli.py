@@ -193,3 +193,20 @@ def test_an_unexpected_database_failure_is_one_line(run_cli: CliRunner, cli_db: 
     assert (
         result.err == "paperboy: database error: no such table: tags (PAPERBOY_DEBUG=1 shows the details)\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("PAPERBOY_TIMEZONE", "Mars/Olympus", "PAPERBOY_TIMEZONE is 'Mars/Olympus': give an IANA zone"),
+        ("PAPERBOY_PUBLISH_AT", "25:00", "PAPERBOY_PUBLISH_AT is '25:00': give a time of day as HH:MM"),
+        ("PAPERBOY_PUBLISH_AT", "nine", "PAPERBOY_PUBLISH_AT is 'nine'"),
+        ("PAPERBOY_PORT", "http", "PAPERBOY_PORT is 'http': give a whole number from 1 to 65535"),
+    ],
+)
+def test_bad_settings_stop_every_command_with_a_clear_message(
+    run_cli: CliRunner, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    result = run_cli("stats")
+    assert result.code == 2 and message in result.err and "Traceback" not in result.err

@@ -9,18 +9,19 @@ what it said.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, Table, delete, insert, select, text, update
 
 from bot.archive.merge import merge
 from bot.archive.rows import Encoded, entry_row
-from bot.archive.schema import entries, paper_tags, papers, search_index, sources, tags
+from bot.archive.schema import entries, paper_tags, papers, releases, search_index, sources, tags
 from bot.models import Digest, Paper
 
 CHUNK = 500  # ids per IN (...) clause
@@ -57,6 +58,10 @@ def write_digest(conn: Connection, digest: Digest) -> IngestReport:
     merged = {paper.id: merge([paper, *elsewhere.get(paper.id, ())]) for paper in digest.entries}
     for paper_id, found in elsewhere.items():
         merged.setdefault(paper_id, merge(found))
+    # A queued paper that publishing gave a day keeps it (bot/archive/queue.py).
+    for paper_id, day in _release_days(conn, sorted(merged)).items():
+        current = merged[paper_id].date
+        merged[paper_id] = replace(merged[paper_id], date=min(current, day) if current else day)
     gone = affected - merged.keys()
     existing = {
         paper_id
@@ -119,6 +124,14 @@ def index_pending(conn: Connection) -> int:
     ).rowcount
     conn.execute(update(search_index).values(indexed_upto=top))
     return int(added)
+
+
+def _release_days(conn: Connection, ids: list[str]) -> dict[str, dt.date]:
+    found: dict[str, dt.date] = {}
+    for chunk in _chunks(ids):
+        rows = conn.execute(select(releases.c.paper_id, releases.c.day).where(releases.c.paper_id.in_(chunk)))
+        found.update({paper_id: day for paper_id, day in rows})
+    return found
 
 
 def _appearances_elsewhere(conn: Connection, ids: set[str], source: str) -> dict[str, list[Paper]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection, func, select
 
@@ -207,4 +207,6 @@ def load_papers(conn: Connection, ids: Sequence[str]) -> list[Paper]:
     )
     for row in rows:
         appearances.setdefault(row.paper_id, []).append(entry_to_paper(row._mapping))
-    return [merge(appearances[i]) for i in ids if i in appearances]
+    # The paper's own date is canonical: it also knows the day a queued paper was released on.
+    dates = dict(conn.execute(select(papers.c.id, papers.c.date).where(papers.c.id.in_(ids))).tuples().all())
+    return [replace(merge(appearances[i]), date=dates.get(i)) for i in ids if i in appearances]

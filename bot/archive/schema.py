@@ -15,6 +15,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Column,
     Date,
+    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -117,3 +118,64 @@ SEARCH_OBJECTS = {
     ),
     "postgresql": ("ix_entries_search_trgm",),
 }
+
+# --- Publishing (migration 0002) ---
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),  # telegram, discord, email, ...
+    Column("target", String(255), nullable=False),  # chat id, channel id, address
+    Column("tags", Text, nullable=False),  # JSON list; empty: every paper
+    Column("status", String(16), nullable=False),  # active, paused, gone
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("last_error", Text, nullable=True),
+    UniqueConstraint("kind", "target", name="uq_subscriptions_kind_target"),
+)
+
+#: What each day published (paper ids in order): a second publish sends the same papers.
+publications = Table(
+    "publications",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("papers", Text, nullable=False),  # JSON list of paper ids
+    Column("created", DateTime(timezone=True), nullable=False),
+)
+
+#: Undated papers given a day by publishing (a day with no digest takes the next ones).
+releases = Table(
+    "releases",
+    metadata,
+    Column("paper_id", PAPER_ID, primary_key=True),
+    Column("day", Date, nullable=False, index=True),
+    Column("position", Integer, nullable=False),
+)
+
+#: The outbox: one row per (day, subscription), written before anything is sent.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("day", Date, nullable=False),
+    Column("subscription_id", Integer, ForeignKey("subscriptions.id", ondelete="CASCADE"), nullable=False),
+    Column("status", String(16), nullable=False),  # pending, sending, sent, failed, gone
+    Column("attempts", Integer, nullable=False),
+    Column("not_before", DateTime(timezone=True), nullable=True),  # when a retry may go
+    Column("claimed_by", String(64), nullable=True),  # the worker sending it right now
+    Column("claimed_at", DateTime(timezone=True), nullable=True),
+    Column("message_ids", Text, nullable=True),  # JSON list, the platform's ids once sent
+    Column("last_error", Text, nullable=True),
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("day", "subscription_id", name="uq_deliveries_day_subscription"),
+    Index("ix_deliveries_status", "status", "not_before"),
+)
+
+#: Small facts the service keeps (the day it first started, the schedule's owner).
+service_state = Table(
+    "service_state",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)

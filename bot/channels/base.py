@@ -1,0 +1,60 @@
+"""What every sending channel implements, and the few ways a send can fail.
+
+A channel renders a digest once for its platform, then sends it to each target; the fan-out
+decides what a failure means for the delivery (``scheduler/fanout.py``). ``pace`` is awaited
+before each platform call: the platform's rate limits live in one place, not in each channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar
+
+from bot.render.context import DigestView
+
+Pace = Callable[[], Awaitable[None]]
+
+
+class DeliveryError(Exception):
+    """A send that did not succeed; the subclass says what to do next."""
+
+
+class RetryAfter(DeliveryError):
+    """The platform asked us to wait this long (Telegram's and Discord's retry_after)."""
+
+    def __init__(self, seconds: float, message: str = "") -> None:
+        super().__init__(message or f"rate limited: retry after {seconds:g} s")
+        self.seconds = float(seconds)
+
+
+class Transient(DeliveryError):
+    """A failure worth retrying soon (a timeout, a 5xx): exponential backoff with jitter."""
+
+
+class TargetGone(DeliveryError):
+    """The target no longer takes messages (blocked bot, deleted chat), or moved (``new_target``)."""
+
+    def __init__(self, message: str, new_target: str | None = None) -> None:
+        super().__init__(message)
+        self.new_target = new_target
+
+
+class Permanent(DeliveryError):
+    """A failure that retrying will not fix (a message the platform refuses): kept for the operator."""
+
+
+class Channel:
+    """One platform. Subclasses set ``kind`` and implement ``render`` and ``send``."""
+
+    kind: ClassVar[str]
+
+    def render(self, digest: DigestView) -> Any:
+        """The digest as this platform sends it (the same for every target with the same tags)."""
+        raise NotImplementedError
+
+    async def send(self, target: str, rendered: Any, pace: Pace) -> list[str]:
+        """Deliver ``rendered`` to ``target``; return the platform's message ids."""
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        """Release connections; called once when the process stops."""

@@ -1,0 +1,76 @@
+"""``paperboy subscriptions add|list|remove``: who receives digests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from bot import subscriptions as store
+from bot.cli import cli
+from bot.cli._output import emit
+from bot.cli.archive import json_option, open_settings_archive, pass_settings
+from bot.config import Settings
+from bot.models import Subscription
+
+
+def subscription_json(sub: Subscription) -> dict[str, Any]:
+    return {
+        "target": sub.address,
+        "kind": sub.kind,
+        "tags": list(sub.tags),
+        "status": sub.status,
+        "created": sub.created.isoformat(),
+        "last_error": sub.last_error,
+    }
+
+
+@cli.group("subscriptions")
+def subscriptions_group() -> None:
+    """Who receives digests: telegram:-100123, discord:CHANNEL_ID, email:ADDRESS."""
+
+
+@subscriptions_group.command("add")
+@click.argument("address", metavar="KIND:TARGET")
+@click.option("--tags", multiple=True, help="Only papers with these tags (vq,llm).")
+@json_option
+@pass_settings
+def add(settings: Settings, address: str, tags: tuple[str, ...], as_json: bool) -> None:
+    """Subscribe a target (or change an existing subscription's tags and reactivate it)."""
+    with open_settings_archive(settings) as archive:
+        sub = store.add(archive, address, tags)
+    if as_json:
+        emit(subscription_json(sub))
+    else:
+        click.echo(
+            f"{sub.address}: subscribed" + (f" to {' '.join('#' + t for t in sub.tags)}" if sub.tags else "")
+        )
+
+
+@subscriptions_group.command("list")
+@click.option("--status", type=click.Choice(["active", "paused", "gone"]))
+@json_option
+@pass_settings
+def list_(settings: Settings, status: str | None, as_json: bool) -> None:
+    """Every subscription, with its status and last error."""
+    with open_settings_archive(settings) as archive:
+        found = store.all_subscriptions(archive, status=status)
+    if as_json:
+        emit({"subscriptions": [subscription_json(sub) for sub in found]})
+        return
+    for sub in found:
+        tags = " ".join("#" + t for t in sub.tags) or "all papers"
+        error = f"  ({sub.last_error})" if sub.last_error else ""
+        click.echo(f"{sub.address:<40} {sub.status:<7} {tags}{error}")
+    if not found:
+        click.echo("No subscriptions yet: paperboy subscriptions add telegram:-100123")
+
+
+@subscriptions_group.command("remove")
+@click.argument("address", metavar="KIND:TARGET")
+@pass_settings
+def remove(settings: Settings, address: str) -> None:
+    """Unsubscribe a target; its delivery history goes with it."""
+    with open_settings_archive(settings) as archive:
+        sub = store.remove(archive, address)
+    click.echo(f"{sub.address}: unsubscribed")

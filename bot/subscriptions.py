@@ -1,0 +1,159 @@
+"""Subscriptions: who receives digests, where, and filtered to which tags.
+
+Admins manage them from the CLI and (later) chat commands do; both go through here. A target
+is written ``KIND:TARGET``: ``telegram:-100123`` (a chat), ``telegram:@channel``,
+``telegram:-100123/45`` (a forum topic), ``discord:123456789012345678`` (a channel id),
+``email:reader@example.org``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+
+from bot.archive.schema import subscriptions
+from bot.archive.store import Archive
+from bot.archive.text import normalize_tag
+from bot.errors import InputError, NotFound
+from bot.models import KINDS, STATUSES, Subscription
+
+_TELEGRAM = re.compile(r"-?\d{1,20}(/\d{1,12})?|@[A-Za-z][A-Za-z0-9_]{3,31}")
+_DISCORD = re.compile(r"\d{15,21}")
+
+
+def parse_address(address: str) -> tuple[str, str]:
+    """``KIND:TARGET`` checked for its platform; a clear ``InputError`` otherwise."""
+    kind, _, target = address.strip().partition(":")
+    kind, target = kind.lower(), target.strip()
+    if kind not in KINDS:
+        raise InputError(f"{address!r}: the kind must be one of {', '.join(KINDS)}, as in telegram:-100123")
+    if not target:
+        raise InputError(f"{address!r}: give the target after '{kind}:'")
+    if kind == "telegram" and not _TELEGRAM.fullmatch(target):
+        raise InputError(
+            f"{address!r}: a Telegram target is a chat id (-100123), a chat and topic"
+            " (-100123/45) or @channel"
+        )
+    if kind == "discord" and not _DISCORD.fullmatch(target):
+        raise InputError(f"{address!r}: a Discord target is a channel id, 15 to 21 digits")
+    if kind == "email":
+        from email_validator import EmailNotValidError, validate_email
+
+        try:
+            target = validate_email(target, check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise InputError(f"{address!r}: {exc}") from None
+    return kind, target
+
+
+def parse_tags(raw: Sequence[str]) -> tuple[str, ...]:
+    tags: list[str] = []
+    for item in raw:
+        for part in re.split(r"[,\s]+", item):
+            if part:
+                try:
+                    tags.append(normalize_tag(part))
+                except ValueError as exc:
+                    raise InputError(str(exc)) from None
+    return tuple(dict.fromkeys(tags))
+
+
+def add(
+    archive: Archive, address: str, tags: Sequence[str] = (), *, now: dt.datetime | None = None
+) -> Subscription:
+    """Subscribe a target, or update the tags of (and reactivate) an existing subscription."""
+    kind, target = parse_address(address)
+    wanted = json.dumps(list(parse_tags(tags)))
+    when = now or dt.datetime.now(dt.UTC)
+    with archive.engine.begin() as conn:
+        existing = conn.execute(
+            select(subscriptions.c.id).where(subscriptions.c.kind == kind, subscriptions.c.target == target)
+        ).scalar()
+        if existing is None:
+            values = {"kind": kind, "target": target, "tags": wanted, "status": "active", "created": when}
+            conn.execute(insert(subscriptions).values(values))
+        else:
+            conn.execute(
+                update(subscriptions)
+                .where(subscriptions.c.id == existing)
+                .values(tags=wanted, status="active", last_error=None)
+            )
+    return get(archive, f"{kind}:{target}")
+
+
+def get(archive: Archive, address: str) -> Subscription:
+    kind, target = parse_address(address)
+    with archive.engine.connect() as conn:
+        row = conn.execute(
+            select(subscriptions).where(subscriptions.c.kind == kind, subscriptions.c.target == target)
+        ).first()
+    if row is None:
+        raise NotFound(f"no subscription for {kind}:{target}")
+    return subscription_from_row(row._mapping)
+
+
+def remove(archive: Archive, address: str) -> Subscription:
+    found = get(archive, address)
+    with archive.engine.begin() as conn:
+        conn.execute(delete(subscriptions).where(subscriptions.c.id == found.id))
+    return found
+
+
+def all_subscriptions(
+    archive: Archive, *, status: str | None = None, kind: str | None = None
+) -> list[Subscription]:
+    stmt = select(subscriptions).order_by(subscriptions.c.kind, subscriptions.c.target)
+    if status:
+        stmt = stmt.where(subscriptions.c.status == status)
+    if kind:
+        stmt = stmt.where(subscriptions.c.kind == kind)
+    with archive.engine.connect() as conn:
+        return [subscription_from_row(row._mapping) for row in conn.execute(stmt)]
+
+
+def set_status(archive: Archive, subscription_id: int, status: str, error: str | None = None) -> None:
+    """Pause, reactivate or retire a subscription (a blocked bot, a deleted chat: gone)."""
+    if status not in STATUSES:
+        raise InputError(f"status must be one of {', '.join(STATUSES)}")
+    with archive.engine.begin() as conn:
+        conn.execute(
+            update(subscriptions)
+            .where(subscriptions.c.id == subscription_id)
+            .values(status=status, last_error=error)
+        )
+
+
+def note_error(archive: Archive, subscription_id: int, error: str) -> None:
+    """Keep a subscription's last failure for ``subscriptions list`` (it stays active)."""
+    with archive.engine.begin() as conn:
+        conn.execute(
+            update(subscriptions).where(subscriptions.c.id == subscription_id).values(last_error=error)
+        )
+
+
+def move(archive: Archive, subscription_id: int, new_target: str) -> None:
+    """A chat that moved (a group upgraded to a supergroup) keeps its subscription."""
+    with archive.engine.begin() as conn:
+        conn.execute(
+            update(subscriptions).where(subscriptions.c.id == subscription_id).values(target=new_target)
+        )
+
+
+def subscription_from_row(row: Any) -> Subscription:
+    created = row["created"]
+    if created.tzinfo is None:  # SQLite hands back naive datetimes; they are stored in UTC
+        created = created.replace(tzinfo=dt.UTC)
+    return Subscription(
+        id=row["id"],
+        kind=row["kind"],
+        target=row["target"],
+        tags=tuple(json.loads(row["tags"])),
+        status=row["status"],
+        created=created,
+        last_error=row["last_error"],
+    )

@@ -1,0 +1,189 @@
+"""Sending due deliveries through their channels, concurrently, inside each platform's limits.
+
+Each delivery is rendered once per (day, kind, tag filter), then sent with retries (tenacity):
+a platform's ``retry_after`` is waited exactly; a transient failure backs off exponentially with
+jitter; a wait longer than ``max_inline_wait`` is handed to the ledger as a later retry instead
+of holding a sending slot. A target that is gone retires its subscription (or follows it to its
+new id); a permanent failure is kept with its error. Nothing one delivery does stops another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_any,
+    wait_exponential_jitter,
+)
+from tenacity.stop import stop_base
+
+from bot import subscriptions
+from bot.archive.store import Archive
+from bot.channels.base import Channel, Pace, Permanent, RetryAfter, TargetGone, Transient
+from bot.models import Paper
+from bot.render.context import DigestView, digest_view
+from scheduler.ledger import Delivery, Ledger
+from scheduler.limits import DEFAULTS, Limits, Pacer, telegram_is_group
+
+log = logging.getLogger("paperboy.fanout")
+
+Sleep = Callable[[float], Awaitable[Any]]
+
+
+@dataclass
+class FanoutReport:
+    sent: int = 0
+    failed: int = 0
+    gone: int = 0
+    deferred: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.failed + self.gone + self.deferred
+
+
+class _TooLongToWait(stop_base):
+    """Stop retrying in process when the platform asks for a wait longer than ``limit``."""
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        failure = retry_state.outcome.exception() if retry_state.outcome else None
+        return isinstance(failure, RetryAfter) and failure.seconds > self.limit
+
+
+class Fanout:
+    def __init__(
+        self,
+        archive: Archive,
+        ledger: Ledger,
+        channels: Mapping[str, Channel],
+        contents: Callable[[dt.date], Sequence[Paper]],
+        *,
+        base_url: str | None,
+        limits: Mapping[str, Limits] = DEFAULTS,
+        max_attempts: int = 5,
+        max_inline_wait: float = 60.0,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.archive = archive
+        self.ledger = ledger
+        self.channels = channels
+        self.contents = contents
+        self.base_url = base_url
+        self.max_attempts = max_attempts
+        self.max_inline_wait = max_inline_wait
+        self.sleep = sleep
+        self._backoff = wait_exponential_jitter(multiplier=0.5, max=30)  # 0.5 s, 1 s, 2 s... plus jitter
+        self.pacers = {
+            kind: Pacer(
+                limits.get(kind, Limits()), telegram_is_group if kind == "telegram" else lambda _: False
+            )
+            for kind in channels
+        }
+        self._rendered: dict[tuple[Any, ...], Any] = {}
+
+    @property
+    def capacity(self) -> int:
+        """Deliveries claimed at once: the most a crash can leave in flight."""
+        return sum(pacer.limits.concurrency for pacer in self.pacers.values())
+
+    async def run(self) -> FanoutReport:
+        """Send everything due now; return when nothing claimable is left."""
+        report = FanoutReport()
+        kinds = list(self.channels)
+        running: set[asyncio.Task[None]] = set()
+        while True:
+            for delivery in self.ledger.claim(kinds, self.capacity - len(running)):
+                running.add(asyncio.create_task(self._deliver(delivery, report)))
+            if not running:
+                return report
+            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()  # _deliver never raises; a bug here should surface
+
+    async def _deliver(self, delivery: Delivery, report: FanoutReport) -> None:
+        sub = delivery.subscription
+        channel = self.channels[sub.kind]
+        pacer = self.pacers[sub.kind]
+        try:
+            rendered = self._render(channel, delivery)
+            async with pacer.slots:
+                ids = await self._send(channel, sub.target, rendered, pacer.pace(sub.target))
+            self.ledger.sent(delivery.id, ids)
+            report.sent += 1
+        except RetryAfter as exc:  # longer than is worth holding a slot for
+            when = self.ledger.clock() + dt.timedelta(seconds=exc.seconds)
+            self.ledger.retry_at(delivery.id, when, str(exc))
+            report.deferred += 1
+        except TargetGone as exc:
+            await self._gone(delivery, exc, report)
+        except (Transient, Permanent) as exc:
+            self._fail(delivery, f"{type(exc).__name__}: {exc}", report)
+        except Exception as exc:  # a channel's bug: this delivery fails, the others go on
+            log.exception("delivery %s to %s failed unexpectedly", delivery.id, sub.address)
+            self._fail(delivery, f"{type(exc).__name__}: {exc}", report)
+
+    async def _send(self, channel: Channel, target: str, rendered: Any, pace: Pace) -> list[str]:
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type((RetryAfter, Transient)),
+            stop=stop_any(stop_after_attempt(self.max_attempts), _TooLongToWait(self.max_inline_wait)),
+            wait=self._wait,
+            sleep=self.sleep,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await channel.send(target, rendered, pace)
+        raise AssertionError("unreachable: tenacity re-raises the last failure")
+
+    def _wait(self, state: RetryCallState) -> float:
+        failure = state.outcome.exception() if state.outcome else None
+        if isinstance(failure, RetryAfter):
+            return failure.seconds  # exactly what the platform asked for
+        return float(self._backoff(state))
+
+    async def _gone(self, delivery: Delivery, exc: TargetGone, report: FanoutReport) -> None:
+        sub = delivery.subscription
+        if exc.new_target:  # the chat moved (a group became a supergroup): follow it and resend
+            subscriptions.move(self.archive, sub.id, exc.new_target)
+            log.info("%s moved to %s:%s", sub.address, sub.kind, exc.new_target)
+            moved = self.ledger.get([delivery.id])[0]
+            await self._deliver(moved, report)
+            return
+        subscriptions.set_status(self.archive, sub.id, "gone", str(exc))
+        self.ledger.gone(delivery.id, str(exc))
+        report.gone += 1
+        log.info("%s is gone: %s", sub.address, exc)
+
+    def _fail(self, delivery: Delivery, error: str, report: FanoutReport) -> None:
+        self.ledger.failed(delivery.id, error)
+        subscriptions.note_error(self.archive, delivery.subscription.id, error)
+        report.failed += 1
+        report.errors.append(f"{delivery.subscription.address}: {error}")
+
+    def _render(self, channel: Channel, delivery: Delivery) -> Any:
+        """Rendered once per day, kind and tag filter: thousands of subscribers share it."""
+        sub = delivery.subscription
+        key = (delivery.day, sub.kind, sub.tags)
+        if key not in self._rendered:
+            papers = [p for p in self.contents(delivery.day) if sub.wants(p.tags)]
+            tag = sub.tags[0] if len(sub.tags) == 1 else None
+            self._rendered[key] = channel.render(self._digest(delivery.day, papers, tag))
+        return self._rendered[key]
+
+    def _digest(self, day: dt.date, papers: Sequence[Paper], tag: str | None) -> DigestView:
+        return digest_view(
+            day, list(papers), self.base_url, tag if tag and all(tag in p.tags for p in papers) else None
+        )

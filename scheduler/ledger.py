@@ -1,0 +1,228 @@
+"""The delivery ledger (the outbox): one row per (day, subscription), written before any send.
+
+A delivery goes pending -> sending (claimed by one worker) -> sent, or back to pending with a
+``not_before`` (retry later), or failed (kept with its error), or gone (the target left). A
+second publish of a day inserts nothing (unique key). A worker claims only as many rows as it
+has free sending slots, so a crash can leave at most that many in flight: on restart, rows
+still "sending" under a worker that is no longer alive go back to pending and are sent again.
+On PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets several workers claim without overlap; on SQLite
+the database's single writer does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+
+from bot.archive.schema import deliveries, subscriptions
+from bot.archive.store import Archive
+from bot.models import Subscription
+from bot.subscriptions import subscription_from_row
+
+STATUSES = ("pending", "sending", "sent", "failed", "gone")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    day: dt.date
+    subscription: Subscription
+    status: str
+    attempts: int
+    last_error: str | None
+    message_ids: tuple[str, ...]
+    sent_at: dt.datetime | None
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Ledger:
+    def __init__(self, archive: Archive, worker: str, clock: Any = utcnow) -> None:
+        self.archive = archive
+        self.worker = worker
+        self.clock = clock
+
+    def open(self, day: dt.date, targets: Sequence[Subscription]) -> int:
+        """One pending delivery per subscription for ``day``; returns how many were new."""
+        if not targets:
+            return 0
+        now = self.clock()
+        rows = [
+            {"day": day, "subscription_id": sub.id, "status": "pending", "attempts": 0, "created": now}
+            for sub in targets
+        ]
+        with self.archive.engine.begin() as conn:
+            before = conn.execute(select(func.count()).where(deliveries.c.day == day)).scalar_one()
+            if conn.dialect.name == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert as dialect_insert
+            else:
+                from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
+            conn.execute(dialect_insert(deliveries).on_conflict_do_nothing(), rows)
+            after = conn.execute(select(func.count()).where(deliveries.c.day == day)).scalar_one()
+        return int(after - before)
+
+    def claim(self, kinds: Sequence[str], limit: int) -> list[Delivery]:
+        """Take up to ``limit`` due deliveries for these kinds; nobody else will send them."""
+        if limit <= 0 or not kinds:
+            return []
+        now = self.clock()
+        due = (
+            select(deliveries.c.id)
+            .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
+            .where(
+                deliveries.c.status == "pending",
+                or_(deliveries.c.not_before.is_(None), deliveries.c.not_before <= now),
+                subscriptions.c.kind.in_(kinds),
+                subscriptions.c.status == "active",
+            )
+            .order_by(deliveries.c.day, deliveries.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=deliveries)
+        )
+        with self.archive.engine.begin() as conn:
+            ids = list(
+                conn.scalars(
+                    update(deliveries)
+                    .where(deliveries.c.id.in_(due.scalar_subquery()), deliveries.c.status == "pending")
+                    .values(status="sending", claimed_by=self.worker, claimed_at=now)
+                    .returning(deliveries.c.id)
+                )
+            )
+        return self.get(ids)
+
+    def sent(self, delivery_id: int, message_ids: Sequence[str]) -> None:
+        self._set(
+            delivery_id,
+            status="sent",
+            message_ids=json.dumps(list(message_ids)),
+            sent_at=self.clock(),
+            last_error=None,
+            attempts=deliveries.c.attempts + 1,
+        )
+
+    def retry_at(self, delivery_id: int, when: dt.datetime, error: str) -> None:
+        self._set(
+            delivery_id,
+            status="pending",
+            not_before=when,
+            last_error=error,
+            attempts=deliveries.c.attempts + 1,
+        )
+
+    def failed(self, delivery_id: int, error: str) -> None:
+        self._set(delivery_id, status="failed", last_error=error, attempts=deliveries.c.attempts + 1)
+
+    def gone(self, delivery_id: int, error: str) -> None:
+        self._set(delivery_id, status="gone", last_error=error, attempts=deliveries.c.attempts + 1)
+
+    def release(self, delivery_id: int) -> None:
+        """Hand a claimed delivery back untouched (its channel is off, the process is stopping)."""
+        self._set(delivery_id, status="pending")
+
+    def recover(self, alive: Sequence[str] = (), older_than: dt.timedelta = dt.timedelta(0)) -> int:
+        """Deliveries left "sending" by workers that are gone go back to pending.
+
+        ``alive`` names workers still running (their claims stay); a claim older than
+        ``older_than`` is taken back whoever holds it.
+        """
+        cutoff = self.clock() - older_than
+        stale = and_(deliveries.c.status == "sending", deliveries.c.claimed_at <= cutoff)
+        if alive:
+            stale = and_(stale, deliveries.c.claimed_by.not_in(list(alive)))
+        with self.archive.engine.begin() as conn:
+            result = conn.execute(update(deliveries).where(stale).values(status="pending", claimed_by=None))
+        return int(result.rowcount)
+
+    def retry_failed(self, day: dt.date | None = None) -> int:
+        """Failed deliveries (of ``day``) become pending again; sent ones are left alone."""
+        where = deliveries.c.status == "failed"
+        if day is not None:
+            where = and_(where, deliveries.c.day == day)
+        with self.archive.engine.begin() as conn:
+            result = conn.execute(update(deliveries).where(where).values(status="pending", not_before=None))
+        return int(result.rowcount)
+
+    def pending_count(self, kinds: Sequence[str] | None = None) -> int:
+        stmt = (
+            select(func.count())
+            .select_from(deliveries.join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id))
+            .where(deliveries.c.status.in_(("pending", "sending")), subscriptions.c.status == "active")
+        )
+        if kinds is not None:
+            stmt = stmt.where(subscriptions.c.kind.in_(kinds))
+        with self.archive.engine.connect() as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+    def next_due(self, kinds: Sequence[str]) -> dt.datetime | None:
+        """When the earliest deferred retry may go (None: nothing is waiting on a clock)."""
+        stmt = (
+            select(func.min(deliveries.c.not_before))
+            .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
+            .where(
+                deliveries.c.status == "pending",
+                subscriptions.c.kind.in_(kinds),
+                subscriptions.c.status == "active",
+            )
+        )
+        with self.archive.engine.connect() as conn:
+            when = conn.execute(stmt).scalar()
+        return _aware(when) if when else None
+
+    def get(self, ids: Sequence[int]) -> list[Delivery]:
+        if not ids:
+            return []
+        with self.archive.engine.connect() as conn:
+            rows = conn.execute(self._select().where(deliveries.c.id.in_(list(ids)))).all()
+        found = {row.delivery_id: _delivery(row._mapping) for row in rows}
+        return [found[i] for i in ids if i in found]
+
+    def listing(self, *, status: str | None = None, day: dt.date | None = None) -> list[Delivery]:
+        stmt = self._select().order_by(deliveries.c.day.desc(), deliveries.c.id)
+        if status:
+            stmt = stmt.where(deliveries.c.status == status)
+        if day:
+            stmt = stmt.where(deliveries.c.day == day)
+        with self.archive.engine.connect() as conn:
+            return [_delivery(row._mapping) for row in conn.execute(stmt)]
+
+    def _select(self) -> Any:
+        return select(
+            deliveries.c.id.label("delivery_id"),
+            deliveries.c.day,
+            deliveries.c.status.label("delivery_status"),
+            deliveries.c.attempts,
+            deliveries.c.last_error.label("delivery_error"),
+            deliveries.c.message_ids,
+            deliveries.c.sent_at,
+            subscriptions,
+        ).join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
+
+    def _set(self, delivery_id: int, **values: Any) -> None:
+        values.setdefault("claimed_by", None)
+        with self.archive.engine.begin() as conn:
+            conn.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(**values))
+
+
+def _aware(when: dt.datetime) -> dt.datetime:
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+def _delivery(row: Any) -> Delivery:
+    sent_at = row["sent_at"]
+    return Delivery(
+        id=row["delivery_id"],
+        day=row["day"],
+        subscription=subscription_from_row(row),
+        status=row["delivery_status"],
+        attempts=row["attempts"],
+        last_error=row["delivery_error"],
+        message_ids=tuple(json.loads(row["message_ids"])) if row["message_ids"] else (),
+        sent_at=_aware(sent_at) if sent_at else None,
+    )

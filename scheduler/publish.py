@@ -1,0 +1,183 @@
+"""Publishing one day: choose its papers, record them, rebuild the site, open the deliveries,
+send. ``paperboy publish`` and the scheduler run this same code; the ledger makes it safe to
+run twice (the second time opens nothing and sends nothing new).
+
+A subscriber gets a day only if it subscribed before that day's publish time, so a restart that
+catches up on missed days, or an operator publishing an old day, sends no back issues to people
+who subscribed later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from bot import subscriptions
+from bot.archive import queries, queue
+from bot.archive.queries import load_papers
+from bot.archive.schema import publications
+from bot.archive.store import Archive
+from bot.channels.base import Channel
+from bot.config import DEFAULT_TEMPLATES, Settings
+from bot.models import Paper, Subscription
+from bot.render.environment import Templates
+from scheduler.fanout import Fanout, FanoutReport, Sleep
+from scheduler.ledger import Ledger, utcnow
+from scheduler.limits import DEFAULTS, Limits
+
+log = logging.getLogger("paperboy.publish")
+SITE = "web"  # the web archive and feeds: a channel with no subscribers, rebuilt on each publish
+
+
+@dataclass
+class PublishReport:
+    day: dt.date
+    source: str  # "digest", "queue" or "nothing"
+    papers: int
+    audience: int  # subscriptions this day goes to
+    opened: int  # deliveries newly written to the ledger
+    site: bool
+    dry_run: bool
+    fanout: FanoutReport | None = None
+
+
+class Publisher:
+    def __init__(
+        self,
+        archive: Archive,
+        settings: Settings,
+        channels: Mapping[str, Channel],
+        *,
+        worker: str,
+        clock: object = utcnow,
+        sleep: Sleep = asyncio.sleep,
+        limits: Mapping[str, Limits] = DEFAULTS,
+        templates: Templates | None = None,
+    ) -> None:
+        self.archive = archive
+        self.settings = settings
+        self.channels = channels
+        self.clock = clock
+        self.ledger = Ledger(archive, worker, clock)
+        self.fanout = Fanout(
+            archive,
+            self.ledger,
+            channels,
+            self.contents,
+            base_url=settings.base_url,
+            limits=limits,
+            sleep=sleep,
+        )
+        self._templates = templates
+        self._contents: dict[dt.date, list[Paper]] = {}
+
+    def cutoff(self, day: dt.date) -> dt.datetime:
+        """The instant ``day`` is published: subscriptions younger than it don't get the day."""
+        return dt.datetime.combine(day, self.settings.publish_at, tzinfo=self.settings.timezone)
+
+    def contents(self, day: dt.date) -> list[Paper]:
+        """The papers ``day`` published (as recorded: an edit after publishing changes nothing sent)."""
+        if day not in self._contents:
+            with self.archive.engine.connect() as conn:
+                recorded = conn.execute(
+                    select(publications.c.papers).where(publications.c.day == day)
+                ).scalar()
+                ids = json.loads(recorded) if recorded else [p.id for p in self.choose(day, record=False)[0]]
+                self._contents[day] = load_papers(conn, ids)
+        return self._contents[day]
+
+    def choose(self, day: dt.date, *, record: bool) -> tuple[list[Paper], str]:
+        """The day's digest; else the next papers from the undated queue (released if ``record``)."""
+        papers = queries.digest_papers(self.archive, day)
+        if papers:
+            return papers, "digest"
+        if record:
+            ids = queue.release(self.archive, day, self.settings.queue_per_day)
+        else:
+            ids = queue.released(self.archive, day) or [
+                p.id for p in queries.queue(self.archive)[: self.settings.queue_per_day]
+            ]
+        with self.archive.engine.connect() as conn:
+            papers = load_papers(conn, ids)
+        return papers, "queue" if papers else "nothing"
+
+    def audience(
+        self, day: dt.date, papers: Sequence[Paper], kinds: Sequence[str] | None
+    ) -> list[Subscription]:
+        cutoff = self.cutoff(day)
+        return [
+            sub
+            for sub in subscriptions.all_subscriptions(self.archive, status="active")
+            if (kinds is None or sub.kind in kinds)
+            and sub.created <= cutoff
+            and any(sub.wants(paper.tags) for paper in papers)
+        ]
+
+    async def publish(
+        self, day: dt.date, *, kinds: Sequence[str] | None = None, dry_run: bool = False
+    ) -> PublishReport:
+        papers, source = self.choose(day, record=not dry_run)
+        if not papers:
+            return PublishReport(day, "nothing", 0, 0, 0, site=False, dry_run=dry_run)
+        audience = self.audience(day, papers, [k for k in kinds if k != SITE] if kinds else None)
+        rebuild = kinds is None or SITE in kinds
+        if dry_run:
+            return PublishReport(day, source, len(papers), len(audience), 0, site=rebuild, dry_run=True)
+        self._record(day, papers)
+        if rebuild:
+            self.rebuild_site()
+        opened = self.ledger.open(day, audience)
+        report = PublishReport(day, source, len(papers), len(audience), opened, site=rebuild, dry_run=False)
+        report.fanout = await self.deliver()
+        log.info(
+            "published %s: %d papers (%s), %d subscribers, %d new deliveries",
+            day,
+            len(papers),
+            source,
+            len(audience),
+            opened,
+        )
+        return report
+
+    async def deliver(self) -> FanoutReport:
+        """Send whatever is due for the channels this process has (retries, a restart's leftovers)."""
+        if not self.channels:
+            return FanoutReport()
+        return await self.fanout.run()
+
+    def published(self, day: dt.date) -> bool:
+        with self.archive.engine.connect() as conn:
+            return (
+                conn.execute(select(publications.c.day).where(publications.c.day == day)).first() is not None
+            )
+
+    def rebuild_site(self) -> None:
+        from bot.channels.web.export import export_site
+
+        templates = self._templates or Templates(DEFAULT_TEMPLATES, self.settings.templates)
+        export_site(
+            self.archive,
+            templates,
+            self.settings.site_dir,
+            base_url=self.settings.base_url,
+            site_url=self.settings.site_url,
+        )
+
+    def _record(self, day: dt.date, papers: Sequence[Paper]) -> None:
+        """The first publish of a day fixes what it sends; later ones reuse it."""
+        if self.published(day):
+            return
+        row = {"day": day, "papers": json.dumps([p.id for p in papers]), "created": utcnow()}
+        with self.archive.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert as dialect_insert
+            else:
+                from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
+            conn.execute(dialect_insert(publications).values(row).on_conflict_do_nothing())
+        self._contents.pop(day, None)
