@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -73,6 +75,9 @@ class Ledger:
         if limit <= 0 or not kinds:
             return []
         now = self.clock()
+        # A CTE, computed once: as a subquery in IN (...), PostgreSQL may re-run a LIMIT ...
+        # SKIP LOCKED query for each row, each run skipping the rows the last one locked, so one
+        # claim could take far more than ``limit`` rows.
         due = (
             select(deliveries.c.id)
             .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
@@ -85,12 +90,14 @@ class Ledger:
             .order_by(deliveries.c.day, deliveries.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True, of=deliveries)
+            .cte("due")
+            .prefix_with("MATERIALIZED", dialect="postgresql")
         )
         with self.archive.engine.begin() as conn:
-            ids = list(
+            ids = sorted(
                 conn.scalars(
                     update(deliveries)
-                    .where(deliveries.c.id.in_(due.scalar_subquery()), deliveries.c.status == "pending")
+                    .where(deliveries.c.id == due.c.id, deliveries.c.status == "pending")
                     .values(status="sending", claimed_by=self.worker, claimed_at=now)
                     .returning(deliveries.c.id)
                 )
@@ -139,6 +146,33 @@ class Ledger:
         with self.archive.engine.begin() as conn:
             result = conn.execute(update(deliveries).where(stale).values(status="pending", claimed_by=None))
         return int(result.rowcount)
+
+    def recover_dead(self, stale_after: dt.timedelta = dt.timedelta(minutes=10)) -> int:
+        """After a crash: claims of workers on this host that no longer run go back to pending,
+        and so does any claim older than ``stale_after`` (a worker elsewhere that died)."""
+        host = socket.gethostname()
+        cutoff = self.clock() - stale_after
+        with self.archive.engine.connect() as conn:
+            claims = conn.execute(
+                select(deliveries.c.id, deliveries.c.claimed_by, deliveries.c.claimed_at).where(
+                    deliveries.c.status == "sending"
+                )
+            ).all()
+        dead = [
+            row.id
+            for row in claims
+            if row.claimed_by != self.worker
+            and (_dead_here(row.claimed_by or "", host) or _aware(row.claimed_at) <= cutoff)
+        ]
+        if not dead:
+            return 0
+        with self.archive.engine.begin() as conn:
+            conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id.in_(dead), deliveries.c.status == "sending")
+                .values(status="pending", claimed_by=None)
+            )
+        return len(dead)
 
     def retry_failed(self, day: dt.date | None = None) -> int:
         """Failed deliveries (of ``day``) become pending again; sent ones are left alone."""
@@ -208,6 +242,20 @@ class Ledger:
         values.setdefault("claimed_by", None)
         with self.archive.engine.begin() as conn:
             conn.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(**values))
+
+
+def _dead_here(worker: str, host: str) -> bool:
+    """Whether ``worker`` (host:pid) ran on this host and its process is gone."""
+    name, _, pid = worker.rpartition(":")
+    if name != host or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def _aware(when: dt.datetime) -> dt.datetime:

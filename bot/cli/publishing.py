@@ -1,0 +1,156 @@
+"""Publishing commands: ``publish``, ``deliveries list|retry``."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import socket
+from typing import Any
+
+import click
+
+from bot.archive import queries
+from bot.cli import cli
+from bot.cli._output import emit
+from bot.cli.archive import json_option, open_settings_archive, pass_settings
+from bot.config import Settings
+from bot.errors import InputError
+
+PUBLISH_CHANNELS = ("telegram", "discord", "email", "web")
+
+
+def worker_name() -> str:
+    """Who claims deliveries: host and process, so a restart can tell its own stale claims."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def publisher_for(settings: Settings, archive: Any) -> Any:
+    from bot.channels.registry import available
+    from scheduler.publish import Publisher
+
+    channels, off = available(settings)
+    for kind, reason in off.items():
+        click.echo(f"paperboy: {kind} is off: {reason}", err=True)
+    return Publisher(archive, settings, channels, worker=worker_name())
+
+
+def parse_day(raw: str, settings: Settings) -> dt.date:
+    if raw == "today":
+        return dt.datetime.now(settings.timezone).date()
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise InputError(f"{raw!r} is not a date: give YYYY-MM-DD or 'today'") from None
+
+
+@cli.command()
+@click.argument("day", metavar="DATE")
+@click.option(
+    "--channel", "kinds", multiple=True, type=click.Choice(PUBLISH_CHANNELS), help="Only this channel."
+)
+@click.option("--dry-run", is_flag=True, help="Say what would go out; change nothing.")
+@json_option
+@pass_settings
+def publish(settings: Settings, day: str, kinds: tuple[str, ...], dry_run: bool, as_json: bool) -> None:
+    """Publish one day's digest now (DATE as YYYY-MM-DD or 'today'), as the scheduler does.
+
+    The day's digest, else the next papers from the undated queue. Publishing the same day again
+    sends nothing new.
+    """
+    date = parse_day(day, settings)
+    with open_settings_archive(settings) as archive:
+        publisher = publisher_for(settings, archive)
+        report = asyncio.run(publisher.publish(date, kinds=list(kinds) or None, dry_run=dry_run))
+        waiting = publisher.ledger.pending_count()
+    fanout = report.fanout
+    if as_json:
+        emit(
+            {
+                "date": date.isoformat(),
+                "source": report.source,
+                "papers": report.papers,
+                "subscribers": report.audience,
+                "new_deliveries": report.opened,
+                "site": report.site,
+                "dry_run": report.dry_run,
+                "sent": fanout.sent if fanout else 0,
+                "failed": fanout.failed if fanout else 0,
+                "gone": fanout.gone if fanout else 0,
+                "waiting": waiting,
+            }
+        )
+        return
+    if report.source == "nothing":
+        click.echo(f"{date}: nothing to publish (no digest that day and the queue is empty)")
+        return
+    what = "would go" if dry_run else "went"
+    click.echo(
+        f"{date}: {report.papers} papers ({report.source}) {what} to {report.audience} subscribers"
+        + (", web archive and feeds rebuilt" if report.site and not dry_run else "")
+    )
+    if fanout and (fanout.sent or fanout.failed or fanout.gone):
+        click.echo(f"sent {fanout.sent}, failed {fanout.failed}, gone {fanout.gone}")
+    if waiting and not dry_run:
+        click.echo(f"{waiting} deliveries wait for a channel that is off or for a retry")
+
+
+@cli.group()
+def deliveries() -> None:
+    """The delivery ledger: what went where, and why something did not."""
+
+
+@deliveries.command("list")
+@click.option("--status", type=click.Choice(["pending", "sending", "sent", "failed", "gone"]))
+@click.option("--date", "day")
+@json_option
+@pass_settings
+def list_deliveries(settings: Settings, status: str | None, day: str | None, as_json: bool) -> None:
+    """Deliveries, newest day first (optionally only one status or one day)."""
+    from scheduler.ledger import Ledger
+
+    with open_settings_archive(settings) as archive:
+        rows = Ledger(archive, worker_name()).listing(
+            status=status, day=parse_day(day, settings) if day else None
+        )
+    if as_json:
+        emit(
+            {
+                "deliveries": [
+                    {
+                        "id": row.id,
+                        "date": row.day.isoformat(),
+                        "target": row.subscription.address,
+                        "kind": row.subscription.kind,
+                        "status": row.status,
+                        "attempts": row.attempts,
+                        "last_error": row.last_error,
+                        "message_ids": list(row.message_ids),
+                        "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+                    }
+                    for row in rows
+                ]
+            }
+        )
+        return
+    for row in rows:
+        error = f"  {row.last_error}" if row.last_error else ""
+        click.echo(f"{row.day}  {row.subscription.address:<40} {row.status:<8} tries {row.attempts}{error}")
+    if not rows:
+        click.echo("No deliveries" + (f" with status {status}" if status else "") + ".")
+
+
+@deliveries.command("retry")
+@click.option("--date", "day", help="Only this day's failed deliveries.")
+@pass_settings
+def retry(settings: Settings, day: str | None) -> None:
+    """Send the failed deliveries again (the sent ones are never resent)."""
+    with open_settings_archive(settings) as archive:
+        publisher = publisher_for(settings, archive)
+        count = publisher.ledger.retry_failed(parse_day(day, settings) if day else None)
+        report = asyncio.run(publisher.deliver())
+    click.echo(f"{count} failed deliveries queued again; sent {report.sent}, failed {report.failed}")
+
+
+def days_with_content(archive: Any) -> list[dt.date]:
+    return [d.date for d in queries.days(archive)]
