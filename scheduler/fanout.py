@@ -86,21 +86,28 @@ class Fanout:
         self.max_inline_wait = max_inline_wait
         self.sleep = sleep
         self._backoff = wait_exponential_jitter(multiplier=0.5, max=30)  # 0.5 s, 1 s, 2 s... plus jitter
-        self.pacers = {
-            kind: Pacer(
-                limits.get(kind, Limits()), telegram_is_group if kind == "telegram" else lambda _: False
-            )
-            for kind in channels
-        }
+        self.limits = limits
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.pacers: dict[str, Pacer] = {}
         self._rendered: dict[tuple[Any, ...], Any] = {}
+
+    def _pace_this_loop(self) -> None:
+        """Limiters and semaphores belong to one event loop: new ones if the loop changed."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop = loop
+            self.pacers = {
+                kind: Pacer(self.limits.get(kind, Limits()), _group_test(kind)) for kind in self.channels
+            }
 
     @property
     def capacity(self) -> int:
         """Deliveries claimed at once: the most a crash can leave in flight."""
-        return sum(pacer.limits.concurrency for pacer in self.pacers.values())
+        return sum(self.limits.get(kind, Limits()).concurrency for kind in self.channels)
 
     async def run(self) -> FanoutReport:
         """Send everything due now; return when nothing claimable is left."""
+        self._pace_this_loop()
         report = FanoutReport()
         kinds = list(self.channels)
         running: set[asyncio.Task[None]] = set()
@@ -187,3 +194,7 @@ class Fanout:
         return digest_view(
             day, list(papers), self.base_url, tag if tag and all(tag in p.tags for p in papers) else None
         )
+
+
+def _group_test(kind: str) -> Callable[[str], bool]:
+    return telegram_is_group if kind == "telegram" else lambda _target: False

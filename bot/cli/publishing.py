@@ -154,3 +154,48 @@ def retry(settings: Settings, day: str | None) -> None:
 
 def days_with_content(archive: Any) -> list[dt.date]:
     return [d.date for d in queries.days(archive)]
+
+
+@cli.command()
+@click.option("--no-web", is_flag=True, help="Leave the web server to a `paperboy serve` process.")
+@pass_settings
+def run(settings: Settings, no_web: bool) -> None:
+    """The service: publishes each day at PAPERBOY_PUBLISH_AT, watches the inbox, retries,
+    serves the web archive and feeds. Stop it with Ctrl-C (or SIGTERM)."""
+    import logging
+    import signal
+
+    from scheduler.service import Service
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        with open_settings_archive(settings) as archive:
+            service = Service(archive, settings, publisher_for(settings, archive))
+            click.echo(
+                f"paperboy: publishing daily at {settings.publish_at:%H:%M} {settings.timezone.key};"
+                f" inbox {settings.inbox}; site {settings.site_dir}",
+                err=True,
+            )
+            await service.run(stop, web=not no_web)
+
+    asyncio.run(main())
+
+
+@cli.command()
+@pass_settings
+def serve(settings: Settings) -> None:
+    """Only the web server: the archive and feeds in PAPERBOY_SITE_DIR, at PAPERBOY_HOST:PAPERBOY_PORT."""
+    from aiohttp import web
+
+    from bot.channels.web.server import make_app
+
+    settings.site_dir.mkdir(parents=True, exist_ok=True)
+    click.echo(f"paperboy: serving {settings.site_dir} on http://{settings.host}:{settings.port}", err=True)
+    web.run_app(
+        make_app(settings.site_dir), host=settings.host, port=settings.port, print=None, access_log=None
+    )

@@ -1,0 +1,170 @@
+"""``paperboy run``: the scheduler, the inbox, retries and the web server in one asyncio process.
+
+The ledger, not the scheduler's memory, decides what is due: at start and at each day's publish
+time, every day since the later of the service's first start and ``catchup_days`` ago that has
+not been published is published, in order. So a process started late, or after days down,
+sends each missed day once, and a fresh install sends no back issues. On PostgreSQL only the
+holder of an advisory lock runs the schedule (APScheduler's job stores must not be shared);
+any number of workers send deliveries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import Connection, insert, select, text
+
+from bot.archive.schema import service_state
+from bot.archive.store import Archive
+from bot.config import Settings
+from scheduler.inbox import Inbox
+from scheduler.ledger import utcnow
+from scheduler.publish import Publisher, PublishReport
+
+log = logging.getLogger("paperboy.service")
+LEADER_LOCK = 7_262_110_905  # any constant: the advisory lock that makes one process the scheduler
+
+
+class Service:
+    def __init__(
+        self,
+        archive: Archive,
+        settings: Settings,
+        publisher: Publisher,
+        *,
+        clock: Callable[[], dt.datetime] = utcnow,
+        inbox_every: float = 5.0,
+        deliver_every: float = 30.0,
+    ) -> None:
+        self.archive = archive
+        self.settings = settings
+        self.publisher = publisher
+        self.clock = clock
+        self.inbox = Inbox(archive, settings.inbox)
+        self.inbox_every = inbox_every
+        self.deliver_every = deliver_every
+        self._lock: Connection | None = None
+        self._publishing = asyncio.Lock()
+
+    def first_start(self) -> dt.date:
+        """The day the service first ran here; catch-up never reaches back before it."""
+        today = self.clock().astimezone(self.settings.timezone).date()
+        with self.archive.engine.begin() as conn:
+            stored = conn.execute(
+                select(service_state.c.value).where(service_state.c.key == "first_start")
+            ).scalar()
+            if stored is None:
+                conn.execute(insert(service_state).values(key="first_start", value=today.isoformat()))
+                return today
+        return dt.date.fromisoformat(stored)
+
+    def due_days(self) -> list[dt.date]:
+        """The days whose publish time has passed and that are not published yet, oldest first."""
+        now = self.clock().astimezone(self.settings.timezone)
+        last = now.date() if now.time() >= self.settings.publish_at else now.date() - dt.timedelta(days=1)
+        first = max(self.first_start(), last - dt.timedelta(days=max(self.settings.catchup_days - 1, 0)))
+        days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+        return [day for day in days if not self.publisher.published(day)]
+
+    async def publish_due(self) -> list[PublishReport]:
+        async with self._publishing:
+            reports = []
+            for day in self.due_days():
+                report = await self.publisher.publish(day)
+                reports.append(report)
+                if report.source == "nothing":
+                    log.info("%s: nothing to publish", day)
+            return reports
+
+    def leads(self) -> bool:
+        """Whether this process runs the schedule: always on SQLite, by advisory lock on PostgreSQL."""
+        if self.archive.dialect != "postgresql":
+            return True
+        if self._lock is None:
+            conn = self.archive.engine.connect()
+            if conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": LEADER_LOCK}).scalar():
+                conn.commit()
+                self._lock = conn  # held as long as this connection lives
+            else:
+                conn.close()
+        return self._lock is not None
+
+    def resign(self) -> None:
+        """Give the schedule up. A pooled connection outlives close(), so unlock explicitly;
+        a process that dies loses its session, and PostgreSQL frees the lock by itself."""
+        if self._lock is not None:
+            self._lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LEADER_LOCK})
+            self._lock.commit()
+            self._lock.close()
+            self._lock = None
+
+    async def run(self, stop: asyncio.Event, *, web: bool = True) -> None:
+        log.info(
+            "recovered %d deliveries left in flight by a stopped worker", self.publisher.ledger.recover_dead()
+        )
+        scheduler = AsyncIOScheduler(timezone=self.settings.timezone)
+        trigger = CronTrigger(
+            hour=self.settings.publish_at.hour,
+            minute=self.settings.publish_at.minute,
+            timezone=self.settings.timezone,
+        )
+        # No misfire window of APScheduler's: publish_due finds every missed day itself.
+        scheduler.add_job(
+            self._scheduled,
+            trigger,
+            id="daily-digest",
+            replace_existing=True,
+            misfire_grace_time=None,
+            coalesce=True,
+            max_instances=1,
+        )
+        scheduler.start()
+        tasks = [asyncio.create_task(self._every(self.deliver_every, self._deliver), name="deliver")]
+        tasks.append(asyncio.create_task(self._every(self.inbox_every, self._scan), name="inbox"))
+        runner: Any = None
+        if web:
+            from bot.channels.web.server import start
+
+            runner = await start(self.settings.site_dir, self.settings.host, self.settings.port)
+            log.info(
+                "serving %s on http://%s:%d", self.settings.site_dir, self.settings.host, self.settings.port
+            )
+        try:
+            await self._scheduled()
+            await stop.wait()
+        finally:
+            scheduler.shutdown(wait=False)
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if runner is not None:
+                await runner.cleanup()
+            self.resign()
+
+    async def _scheduled(self) -> None:
+        if self.leads():
+            await self.publish_due()
+
+    async def _deliver(self) -> None:
+        await self.publisher.deliver()
+
+    async def _scan(self) -> None:
+        if await asyncio.to_thread(self.inbox.scan):
+            await self._scheduled()  # a post for a day already due goes out now
+
+    async def _every(self, seconds: float, job: Callable[[], Any]) -> None:
+        while True:
+            try:
+                await job()
+            except Exception:
+                log.exception("%s failed; trying again in %g s", getattr(job, "__name__", job), seconds)
+            await asyncio.sleep(seconds)
