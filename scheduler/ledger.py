@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 
 from bot.archive.schema import deliveries, subscriptions
 from bot.archive.store import Archive
@@ -113,6 +113,24 @@ class Ledger:
             last_error=None,
             attempts=deliveries.c.attempts + 1,
         )
+
+    def sent_many(self, outcomes: Sequence[tuple[int, Sequence[str]]]) -> None:
+        """Mark several deliveries sent in one transaction."""
+        now = self.clock()
+        stmt = (
+            update(deliveries)
+            .where(deliveries.c.id == bindparam("delivery_id"))
+            .values(
+                status="sent",
+                message_ids=bindparam("ids"),
+                sent_at=now,
+                last_error=None,
+                claimed_by=None,
+                attempts=deliveries.c.attempts + 1,
+            )
+        )
+        with self.archive.engine.begin() as conn:
+            conn.execute(stmt, [{"delivery_id": i, "ids": json.dumps(list(ids))} for i, ids in outcomes])
 
     def retry_at(self, delivery_id: int, when: dt.datetime, error: str) -> None:
         self._set(
