@@ -22,6 +22,9 @@ def test_honcho_starts_web_and_worker(tmp_path: Path) -> None:
         "PAPERBOY_SITE_DIR": str(tmp_path / "site"),
         "PAPERBOY_INBOX": str(SEEDS),
         "PAPERBOY_PORT": str(port),
+        # Midnight UTC has always passed: today is due whatever time the test runs.
+        "PAPERBOY_PUBLISH_AT": "00:00",
+        "PAPERBOY_TIMEZONE": "UTC",
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
     }
     honcho = subprocess.Popen(
@@ -47,4 +50,4 @@ def test_honcho_starts_web_and_worker(tmp_path: Path) -> None:
         os.killpg(honcho.pid, signal.SIGTERM)
         output, _ = honcho.communicate(timeout=30)
     assert "web.1" in output and "worker.1" in output
-    assert "publishing daily at 09:00 Asia/Seoul" in output
+    assert "publishing daily at 00:00 UTC" in output
