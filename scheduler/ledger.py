@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_, select, update
 
+from bot.archive._sql import insert_for
 from bot.archive.schema import deliveries, subscriptions
 from bot.archive.store import Archive
 from bot.models import Subscription
@@ -62,11 +63,7 @@ class Ledger:
         ]
         with self.archive.engine.begin() as conn:
             before = conn.execute(select(func.count()).where(deliveries.c.day == day)).scalar_one()
-            if conn.dialect.name == "postgresql":
-                from sqlalchemy.dialects.postgresql import insert as dialect_insert
-            else:
-                from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
-            conn.execute(dialect_insert(deliveries).on_conflict_do_nothing(), rows)
+            conn.execute(insert_for(conn, deliveries).on_conflict_do_nothing(), rows)
             after = conn.execute(select(func.count()).where(deliveries.c.day == day)).scalar_one()
         return int(after - before)
 
@@ -150,20 +147,6 @@ class Ledger:
     def release(self, delivery_id: int) -> None:
         """Hand a claimed delivery back untouched (its channel is off, the process is stopping)."""
         self._set(delivery_id, status="pending")
-
-    def recover(self, alive: Sequence[str] = (), older_than: dt.timedelta = dt.timedelta(0)) -> int:
-        """Deliveries left "sending" by workers that are gone go back to pending.
-
-        ``alive`` names workers still running (their claims stay); a claim older than
-        ``older_than`` is taken back whoever holds it.
-        """
-        cutoff = self.clock() - older_than
-        stale = and_(deliveries.c.status == "sending", deliveries.c.claimed_at <= cutoff)
-        if alive:
-            stale = and_(stale, deliveries.c.claimed_by.not_in(list(alive)))
-        with self.archive.engine.begin() as conn:
-            result = conn.execute(update(deliveries).where(stale).values(status="pending", claimed_by=None))
-        return int(result.rowcount)
 
     def recover_dead(self, stale_after: dt.timedelta = dt.timedelta(minutes=10)) -> int:
         """After a crash: claims of workers on this host that no longer run go back to pending,

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from bot import subscriptions
 from bot.archive import queries, queue
+from bot.archive._sql import insert_for
 from bot.archive.queries import load_papers
 from bot.archive.schema import publications
 from bot.archive.store import Archive
@@ -175,9 +176,5 @@ class Publisher:
             return
         row = {"day": day, "papers": json.dumps([p.id for p in papers]), "created": utcnow()}
         with self.archive.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                from sqlalchemy.dialects.postgresql import insert as dialect_insert
-            else:
-                from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
-            conn.execute(dialect_insert(publications).values(row).on_conflict_do_nothing())
+            conn.execute(insert_for(conn, publications).values(row).on_conflict_do_nothing())
         self._contents.pop(day, None)

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, delete, insert, select, text, update
 
+from bot.archive._sql import insert_for
 from bot.archive.merge import merge
 from bot.archive.rows import Encoded, entry_row
 from bot.archive.schema import entries, paper_tags, papers, releases, search_index, sources, tags
@@ -166,12 +167,7 @@ def _upsert(
 ) -> None:
     """INSERT ... ON CONFLICT (key) DO UPDATE, in the dialect's own spelling; ``increment``
     adds the new values to the stored ones instead of replacing them."""
-    # Imported here: the PostgreSQL dialect costs ~0.1 s of start-up that SQLite lookups skip.
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
-    stmt = dialect_insert(table)
+    stmt = insert_for(conn, table)
     values = {
         column: table.c[column] + stmt.excluded[column] if increment else stmt.excluded[column]
         for column in rows[0]

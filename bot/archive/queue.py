@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from bot.archive.queries import queue
 from bot.archive.schema import paper_tags, papers, releases
@@ -44,8 +44,3 @@ def _date(conn: Connection, ids: list[str], day: dt.date) -> None:
     conn.execute(
         update(paper_tags).where(paper_tags.c.paper_id.in_(ids), paper_tags.c.date.is_(None)).values(date=day)
     )
-
-
-def queued_count(archive: Archive) -> int:
-    with archive.engine.connect() as conn:
-        return int(conn.execute(select(func.count()).where(papers.c.date.is_(None))).scalar_one())

@@ -10,7 +10,6 @@ from typing import Any
 
 import click
 
-from bot.archive import queries
 from bot.cli import cli
 from bot.cli._output import emit
 from bot.cli.archive import json_option, open_settings_archive, pass_settings
@@ -150,10 +149,6 @@ def retry(settings: Settings, day: str | None) -> None:
         count = publisher.ledger.retry_failed(parse_day(day, settings) if day else None)
         report = asyncio.run(publisher.deliver())
     click.echo(f"{count} failed deliveries queued again; sent {report.sent}, failed {report.failed}")
-
-
-def days_with_content(archive: Any) -> list[dt.date]:
-    return [d.date for d in queries.days(archive)]
 
 
 @cli.command()
