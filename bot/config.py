@@ -49,6 +49,8 @@ class Settings:
     #: The web server of ``paperboy run`` / ``serve`` (PAPERBOY_HOST, PAPERBOY_PORT).
     host: str = "127.0.0.1"
     port: int = 8000
+    #: A chat that subscribes gets the latest digest at once (PAPERBOY_SEND_LATEST, on by default).
+    send_latest: bool = True
 
     @property
     def site_url(self) -> str:
@@ -78,7 +80,19 @@ class Settings:
             inbox=Path(env.get("PAPERBOY_INBOX") or "seeds"),
             host=env.get("PAPERBOY_HOST") or "127.0.0.1",
             port=_number(env, "PAPERBOY_PORT", 8000, low=1, high=65535),
+            send_latest=_switch(env, "PAPERBOY_SEND_LATEST", True),
         )
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise InputError(f"{name} is {raw!r}: give on or off (1/0, true/false, yes/no)")
 
 
 def _time(raw: str) -> dt.time:

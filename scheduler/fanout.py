@@ -13,6 +13,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,8 @@ from scheduler.limits import DEFAULTS, Limits, Pacer, telegram_is_group
 log = logging.getLogger("paperboy.fanout")
 
 Sleep = Callable[[float], Awaitable[Any]]
+#: Given how many deliveries are waiting, a context that yields ``advance(count)``: the CLI's bar.
+Progress = Callable[[int], AbstractContextManager[Callable[[int], None]]]
 
 
 @dataclass
@@ -91,6 +94,7 @@ class Fanout:
         self.pacers: dict[str, Pacer] = {}
         self._rendered: dict[tuple[Any, ...], Any] = {}
         self._sent: list[tuple[int, list[str]]] = []
+        self.progress: Progress | None = None
 
     def _pace_this_loop(self) -> None:
         """Limiters and semaphores belong to one event loop: new ones if the loop changed."""
@@ -118,18 +122,23 @@ class Fanout:
         kinds = list(self.channels)
         running: set[asyncio.Task[None]] = set()
         batch = max(1, self.capacity // 4)
-        while True:
-            free = self.capacity - len(running)
-            if free >= batch or not running:
-                self._flush()
-                for delivery in self.ledger.claim(kinds, free):
-                    running.add(asyncio.create_task(self._deliver(delivery, report)))
-            if not running:
-                self._flush()
-                return report
-            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                task.result()  # _deliver never raises; a bug here should surface
+        bar: AbstractContextManager[Callable[[int], None]] = nullcontext(lambda _count: None)
+        if self.progress is not None:
+            bar = self.progress(self.ledger.pending_count(kinds))
+        with bar as advance:
+            while True:
+                free = self.capacity - len(running)
+                if free >= batch or not running:
+                    self._flush()
+                    for delivery in self.ledger.claim(kinds, free):
+                        running.add(asyncio.create_task(self._deliver(delivery, report)))
+                if not running:
+                    self._flush()
+                    return report
+                done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    task.result()  # _deliver never raises; a bug here should surface
+                advance(len(done))
 
     def _flush(self) -> None:
         if self._sent:

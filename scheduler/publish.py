@@ -152,6 +152,22 @@ class Publisher:
             return FanoutReport()
         return await self.fanout.run()
 
+    def welcome(self, sub: Subscription, *, look_back: int = 30) -> dt.date | None:
+        """Queue the latest published day this new subscriber wants (its tags), at most once.
+
+        A subscriber gets no back issues beyond this one; the ledger's unique key makes a second
+        welcome (a repeated /subscribe) a no-op. Returns the day queued, or None.
+        """
+        with self.archive.engine.connect() as conn:
+            recent = conn.execute(
+                select(publications.c.day).order_by(publications.c.day.desc()).limit(look_back)
+            ).scalars()
+            days = list(recent)
+        for day in days:
+            if any(sub.wants(paper.tags) for paper in self.contents(day)):
+                return day if self.ledger.open(day, [sub]) else None
+        return None
+
     def published(self, day: dt.date) -> bool:
         with self.archive.engine.connect() as conn:
             return (

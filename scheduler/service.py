@@ -24,6 +24,7 @@ from sqlalchemy import Connection, insert, select, text
 from bot.archive.schema import service_state
 from bot.archive.store import Archive
 from bot.config import Settings
+from bot.models import Subscription
 from scheduler.inbox import Inbox
 from scheduler.ledger import utcnow
 from scheduler.publish import Publisher, PublishReport
@@ -52,6 +53,7 @@ class Service:
         self.deliver_every = deliver_every
         self._lock: Connection | None = None
         self._publishing = asyncio.Lock()
+        self._wake = asyncio.Event()
 
     def first_start(self) -> dt.date:
         """The day the service first ran here; catch-up never reaches back before it."""
@@ -126,7 +128,8 @@ class Service:
             max_instances=1,
         )
         scheduler.start()
-        tasks = [asyncio.create_task(self._every(self.deliver_every, self._deliver), name="deliver")]
+        deliver = self._every(self.deliver_every, self._deliver, wake=self._wake)
+        tasks = [asyncio.create_task(deliver, name="deliver")]
         tasks.append(asyncio.create_task(self._every(self.inbox_every, self._scan), name="inbox"))
         runner: Any = None
         if web:
@@ -161,10 +164,25 @@ class Service:
         if await asyncio.to_thread(self.inbox.scan):
             await self._scheduled()  # a post for a day already due goes out now
 
-    async def _every(self, seconds: float, job: Callable[[], Any]) -> None:
+    async def subscribed(self, sub: Subscription) -> dt.date | None:
+        """A chat just subscribed: queue the latest digest for it (PAPERBOY_SEND_LATEST) and
+        send it now rather than at the next delivery round."""
+        if not self.settings.send_latest:
+            return None
+        day = await asyncio.to_thread(self.publisher.welcome, sub)
+        if day is not None:
+            self._wake.set()
+        return day
+
+    async def _every(self, seconds: float, job: Callable[[], Any], wake: asyncio.Event | None = None) -> None:
         while True:
             try:
                 await job()
             except Exception:
                 log.exception("%s failed; trying again in %g s", getattr(job, "__name__", job), seconds)
-            await asyncio.sleep(seconds)
+            if wake is None:
+                await asyncio.sleep(seconds)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), seconds)
+            wake.clear()

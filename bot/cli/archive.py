@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,7 @@ def ingest(
     """
     from bot.archive.parsers import ParseOptions
     from bot.archive.parsers.bulk import parse_many
+    from bot.cli._progress import progress, say
 
     files, problems = _expand(paths)
     for problem in problems:
@@ -79,27 +81,31 @@ def ingest(
     kept: list[dict[str, Any]] = []
     read = papers = 0
     try:
-        for path, digest in parse_many(files, options):
-            if isinstance(digest, ParseError):
-                problems.append(digest)
-                click.echo(str(digest), err=True)
-                continue
-            read, papers = read + 1, papers + len(digest.entries)
-            if as_json:
-                kept.append(digest_json(digest, str(path)))
-            if archive is None:
-                if not as_json:
-                    click.echo(f"{path}: {_describe(digest)} (dry run: not stored)")
-                continue
-            report = archive.ingest(digest, index=False)
-            if not as_json and report.unchanged:
-                click.echo(f"{path}: {_describe(digest)}, unchanged")
-            elif not as_json:
-                click.echo(
-                    f"{path}: {_describe(digest)}, {report.new} new"
-                    + (f", {report.removed} dropped" if report.removed else "")
-                )
+        with progress(len(files), "ingesting", "file") as advance:
+            for path, digest in parse_many(files, options):
+                advance(1)
+                if isinstance(digest, ParseError):
+                    problems.append(digest)
+                    click.echo(str(digest), err=True)
+                    continue
+                read, papers = read + 1, papers + len(digest.entries)
+                if as_json:
+                    kept.append(digest_json(digest, str(path)))
+                if archive is None:
+                    if not as_json:
+                        say(f"{path}: {_describe(digest)} (dry run: not stored)")
+                    continue
+                report = archive.ingest(digest, index=False)
+                if not as_json and report.unchanged:
+                    say(f"{path}: {_describe(digest)}, unchanged")
+                elif not as_json:
+                    say(
+                        f"{path}: {_describe(digest)}, {report.new} new"
+                        + (f", {report.removed} dropped" if report.removed else "")
+                    )
         if archive is not None:
+            if len(files) >= 20 and sys.stderr.isatty():
+                click.echo("indexing for search...", err=True)
             archive.index_pending()  # once for the whole call: see bot.archive.ingest.index_pending
     finally:
         if archive is not None:

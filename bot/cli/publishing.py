@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import os
 import socket
 from typing import Any
@@ -26,12 +27,15 @@ def worker_name() -> str:
 
 def publisher_for(settings: Settings, archive: Any) -> Any:
     from bot.channels.registry import available
+    from bot.cli._progress import progress
     from scheduler.publish import Publisher
 
     channels, off = available(settings)
     for kind, reason in off.items():
         click.echo(f"paperboy: {kind} is off: {reason}", err=True)
-    return Publisher(archive, settings, channels, worker=worker_name())
+    publisher = Publisher(archive, settings, channels, worker=worker_name())
+    publisher.fanout.progress = functools.partial(progress, desc="sending", unit="msg")
+    return publisher
 
 
 def parse_day(raw: str, settings: Settings) -> dt.date:
@@ -160,6 +164,8 @@ def run(settings: Settings, no_web: bool) -> None:
     import logging
     import signal
 
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
     from scheduler.service import Service
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -178,7 +184,8 @@ def run(settings: Settings, no_web: bool) -> None:
             )
             await service.run(stop, web=not no_web)
 
-    asyncio.run(main())
+    with logging_redirect_tqdm():  # log lines print above a fan-out's bar instead of through it
+        asyncio.run(main())
 
 
 @cli.command()

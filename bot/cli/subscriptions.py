@@ -33,18 +33,47 @@ def subscriptions_group() -> None:
 @subscriptions_group.command("add")
 @click.argument("address", metavar="KIND:TARGET")
 @click.option("--tags", multiple=True, help="Only papers with these tags (vq,llm).")
+@click.option(
+    "--send-latest",
+    is_flag=True,
+    help="Also send the latest published digest now (chat /subscribe does, per PAPERBOY_SEND_LATEST).",
+)
 @json_option
 @pass_settings
-def add(settings: Settings, address: str, tags: tuple[str, ...], as_json: bool) -> None:
-    """Subscribe a target (or change an existing subscription's tags and reactivate it)."""
+def add(settings: Settings, address: str, tags: tuple[str, ...], send_latest: bool, as_json: bool) -> None:
+    """Subscribe a target (or change an existing subscription's tags and reactivate it).
+
+    No back issues: the subscription gets the days published after it, and with --send-latest
+    the latest one too, sent now if its channel is on here, else by the running service.
+    """
+    welcomed = None
     with open_settings_archive(settings) as archive:
         sub = store.add(archive, address, tags)
+        if send_latest:
+            welcomed = _send_latest(settings, archive, sub)
     if as_json:
         emit(subscription_json(sub))
-    else:
-        click.echo(
-            f"{sub.address}: subscribed" + (f" to {' '.join('#' + t for t in sub.tags)}" if sub.tags else "")
-        )
+        return
+    click.echo(
+        f"{sub.address}: subscribed" + (f" to {' '.join('#' + t for t in sub.tags)}" if sub.tags else "")
+    )
+    if send_latest:
+        click.echo(f"latest digest: {welcomed}" if welcomed else "latest digest: none to send")
+
+
+def _send_latest(settings: Settings, archive: Any, sub: Subscription) -> str | None:
+    import asyncio
+
+    from bot.cli.publishing import publisher_for
+
+    publisher = publisher_for(settings, archive)
+    day = publisher.welcome(sub)
+    if day is None:
+        return None
+    if sub.kind not in publisher.channels:
+        return f"{day} queued (the {sub.kind} channel is off in this process)"
+    report = asyncio.run(publisher.deliver())
+    return f"{day} sent" if report.sent else f"{day} queued ({'; '.join(report.errors) or 'will retry'})"
 
 
 @subscriptions_group.command("list")
