@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -23,6 +23,7 @@ from sqlalchemy import Connection, insert, select, text
 
 from bot.archive.schema import service_state
 from bot.archive.store import Archive
+from bot.channels.base import Frontend
 from bot.config import Settings
 from bot.models import Subscription
 from scheduler.inbox import Inbox
@@ -107,7 +108,7 @@ class Service:
             self._lock.close()
             self._lock = None
 
-    async def run(self, stop: asyncio.Event, *, web: bool = True) -> None:
+    async def run(self, stop: asyncio.Event, *, web: bool = True, frontends: Sequence[Frontend] = ()) -> None:
         log.info(
             "recovered %d deliveries left in flight by a stopped worker", self.publisher.ledger.recover_dead()
         )
@@ -135,14 +136,25 @@ class Service:
         if web:
             from bot.channels.web.server import start
 
-            runner = await start(self.settings.site_dir, self.settings.host, self.settings.port)
+            routes = [route for frontend in frontends for route in frontend.routes]
+            runner = await start(self.settings.site_dir, self.settings.host, self.settings.port, routes)
             log.info(
                 "serving %s on http://%s:%d", self.settings.site_dir, self.settings.host, self.settings.port
             )
+        started: list[Frontend] = []
         try:
+            for frontend in frontends:
+                await frontend.start()
+                started.append(frontend)
+                log.info("%s bot is answering", frontend.name)
             await self._scheduled()
             await stop.wait()
         finally:
+            for frontend in reversed(started):
+                try:
+                    await frontend.stop()
+                except Exception:
+                    log.exception("%s bot did not stop cleanly", frontend.name)
             scheduler.shutdown(wait=False)
             for task in tasks:
                 task.cancel()

@@ -100,6 +100,14 @@ def seeded(archive: Archive) -> Archive:
     return archive
 
 
+@pytest.fixture
+def seeded_sqlite(tmp_path: Path) -> Iterator[Archive]:
+    """The seeds on SQLite only: for tests of a platform, where the database is not the subject."""
+    with open_archive(f"sqlite:///{tmp_path}/archive.db") as opened:
+        ingest_seeds(opened)
+        yield opened
+
+
 @dataclass
 class Result:
     code: int

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
 
@@ -39,6 +40,18 @@ TELEGRAM_ATTRIBUTES = {
     "tg-emoji": {"emoji-id"},
 }
 ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|lt|gt|amp|quot);")
+#: The MessageEntity type each tag produces; <a>, <code> in <pre>, <blockquote expandable> are special.
+ENTITY_TYPES = {
+    **dict.fromkeys(("b", "strong"), "bold"),
+    **dict.fromkeys(("i", "em"), "italic"),
+    **dict.fromkeys(("u", "ins"), "underline"),
+    **dict.fromkeys(("s", "strike", "del"), "strikethrough"),
+    **dict.fromkeys(("span", "tg-spoiler"), "spoiler"),
+    "code": "code",
+    "pre": "pre",
+    "blockquote": "blockquote",
+    "tg-emoji": "custom_emoji",
+}
 
 
 def utf16(text: str) -> int:
@@ -51,6 +64,9 @@ class _TelegramParser(HTMLParser):
         self.stack: list[str] = []
         self.text: list[str] = []
         self.problems: list[str] = []
+        self.opened: list[tuple[int, dict[str, str | None]]] = []  # beside ``stack``: start, attributes
+        self.entities: list[dict[str, Any]] = []
+        self.units = 0  # UTF-16 units of text so far, as entity offsets count
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in TELEGRAM_TAGS:
@@ -61,7 +77,10 @@ class _TelegramParser(HTMLParser):
                 self.problems.append(f"attribute {name!r} on <{tag}>")
         if tag == "a" and not dict(attrs).get("href"):
             self.problems.append("<a> without href")
+        if tag == "span" and dict(attrs).get("class") != "tg-spoiler":
+            self.problems.append('<span> without class="tg-spoiler"')
         self.stack.append(tag)
+        self.opened.append((self.units, dict(attrs)))
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.problems.append(f"self-closing <{tag}/>")
@@ -71,30 +90,53 @@ class _TelegramParser(HTMLParser):
             self.problems.append(f"</{tag}> does not close {self.stack[-1:] or 'anything'}")
         else:
             self.stack.pop()
+            self._entity(tag, *self.opened.pop())
+
+    def _entity(self, tag: str, start: int, attrs: dict[str, str | None]) -> None:
+        entity: dict[str, Any] = {"type": ENTITY_TYPES.get(tag, "text_link"), "offset": start}
+        if tag == "a":
+            entity["url"] = attrs.get("href") or ""
+        elif tag == "blockquote" and "expandable" in attrs:
+            entity["type"] = "expandable_blockquote"
+        elif tag == "tg-emoji":
+            entity["custom_emoji_id"] = attrs.get("emoji-id") or ""
+        elif tag == "code" and self.stack[-1:] == ["pre"]:  # <pre><code class="language-x">: one entity
+            self.opened[-1][1]["language"] = (attrs.get("class") or "").removeprefix("language-")
+            return
+        elif tag == "pre" and attrs.get("language"):
+            entity["language"] = attrs["language"]
+        entity["length"] = self.units - start
+        if entity["length"]:
+            self.entities.append(entity)
+
+    def _add(self, text: str) -> None:
+        self.text.append(text)
+        self.units += utf16(text)
 
     def handle_data(self, data: str) -> None:
         if "<" in data or ">" in data:
             self.problems.append(f"unescaped angle bracket in {data[:30]!r}")
-        self.text.append(data)
+        self._add(data)
 
     def handle_entityref(self, name: str) -> None:
         if name not in ("lt", "gt", "amp", "quot"):
             self.problems.append(f"named entity &{name}; (Telegram knows only lt, gt, amp, quot)")
-        self.text.append(html.unescape(f"&{name};"))
+        self._add(html.unescape(f"&{name};"))
 
     def handle_charref(self, name: str) -> None:
-        self.text.append(html.unescape(f"&#{name};"))
+        self._add(html.unescape(f"&#{name};"))
 
 
-def telegram_text(markup: str) -> str:
-    """What a reader sees: the text after entity parsing."""
-    parser = _TelegramParser()
-    parser.feed(markup)
-    parser.close()
-    return "".join(parser.text)
+@dataclass
+class TelegramParse:
+    """Markup as Telegram's HTML parse mode reads it."""
+
+    text: str  # what a reader sees
+    problems: list[str]  # markup errors only; no length or emptiness checks
+    entities: list[dict[str, Any]]  # MessageEntity objects, offsets and lengths in UTF-16 units
 
 
-def telegram_problems(markup: str) -> list[str]:
+def telegram_parse(markup: str) -> TelegramParse:
     parser = _TelegramParser()
     parser.feed(markup)
     parser.close()
@@ -103,7 +145,18 @@ def telegram_problems(markup: str) -> list[str]:
         problems.append(f"unclosed tags {parser.stack}")
     for bare in re.finditer(r"&(?!(#\d+|#x[0-9a-fA-F]+|lt|gt|amp|quot);)", markup):
         problems.append(f"bare & at {bare.start()}")
-    text = "".join(parser.text)
+    entities = sorted(parser.entities, key=lambda e: (e["offset"], -e["length"]))
+    return TelegramParse("".join(parser.text), problems, entities)
+
+
+def telegram_text(markup: str) -> str:
+    """What a reader sees: the text after entity parsing."""
+    return telegram_parse(markup).text
+
+
+def telegram_problems(markup: str) -> list[str]:
+    parsed = telegram_parse(markup)
+    problems, text = parsed.problems, parsed.text
     if utf16(text) > 4096:
         problems.append(f"{utf16(text)} characters after entity parsing; the limit is 4096")
     if not text.strip():

@@ -84,4 +84,3 @@ def test_cli_add_send_latest_queues_the_latest_digest(seeded_cli: CliRunner) -> 
     ]
     again = seeded_cli("subscriptions", "add", "telegram:-100123", "--send-latest")
     assert "latest digest: none to send" in again.out
-

@@ -7,8 +7,8 @@ before each platform call: the platform's rate limits live in one place, not in 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any, ClassVar
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, ClassVar, Protocol
 
 from bot.render.context import DigestView
 
@@ -58,3 +58,15 @@ class Channel:
 
     async def close(self) -> None:
         """Release connections; called once when the process stops."""
+
+
+class Frontend(Protocol):
+    """A chat bot that answers people while ``paperboy run`` runs (polling, or a webhook)."""
+
+    name: str
+    #: aiohttp routes it needs on the service's web server (a webhook), else empty.
+    routes: Sequence[Any]
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...

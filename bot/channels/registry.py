@@ -20,12 +20,21 @@ class Registered:
     kind: str
     #: The environment variable that turns the channel on.
     setting: str
-    #: Builds the channel from the settings; None until this version ships one.
-    factory: Callable[[Settings], Channel] | None = None
+    #: Builds the channel from the settings and the environment (its secrets stay there, out of
+    #: ``Settings``, whose repr may be logged); None until this version ships one.
+    factory: Callable[[Settings, Mapping[str, str]], Channel] | None = None
+
+
+def _telegram(settings: Settings, env: Mapping[str, str]) -> Channel:
+    from bot.channels.telegram.sender import TelegramChannel
+
+    return TelegramChannel.from_settings(
+        settings, env["PAPERBOY_TELEGRAM_TOKEN"], env.get("PAPERBOY_TELEGRAM_API_URL") or None
+    )
 
 
 CHANNELS: tuple[Registered, ...] = (
-    Registered("telegram", "PAPERBOY_TELEGRAM_TOKEN"),
+    Registered("telegram", "PAPERBOY_TELEGRAM_TOKEN", _telegram),
     Registered("discord", "PAPERBOY_DISCORD_TOKEN"),
     Registered("email", "PAPERBOY_SMTP_HOST"),
 )
@@ -44,5 +53,5 @@ def available(
         elif item.factory is None:
             off[item.kind] = "this version of Paperboy has no sender for it yet"
         else:
-            on[item.kind] = item.factory(settings)
+            on[item.kind] = item.factory(settings, env)
     return on, off

@@ -3,6 +3,7 @@ reader that polls gets 304 Not Modified until something changed (aiohttp's FileR
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from aiohttp import web
@@ -10,7 +11,9 @@ from aiohttp import web
 CONTENT_TYPES = {".xml": "application/rss+xml", ".atom": "application/atom+xml"}
 
 
-def make_app(site: Path) -> web.Application:
+def make_app(site: Path, routes: Sequence[web.RouteDef] = ()) -> web.Application:
+    """The archive, after ``routes`` of other channels (the Telegram webhook), which go first."""
+
     async def serve(request: web.Request) -> web.StreamResponse:
         relative = request.match_info.get("path", "")
         root = site.resolve()
@@ -27,12 +30,13 @@ def make_app(site: Path) -> web.Application:
         return response
 
     app = web.Application()
+    app.router.add_routes(routes)
     app.router.add_get("/{path:.*}", serve)
     return app
 
 
-async def start(site: Path, host: str, port: int) -> web.AppRunner:
-    runner = web.AppRunner(make_app(site), access_log=None)
+async def start(site: Path, host: str, port: int, routes: Sequence[web.RouteDef] = ()) -> web.AppRunner:
+    runner = web.AppRunner(make_app(site, routes), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     return runner

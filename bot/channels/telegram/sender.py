@@ -1,0 +1,119 @@
+"""The Telegram channel of the scheduler: a day's digest as HTML messages, in order, to a chat.
+
+Errors become the scheduler's few outcomes (``bot.channels.base``): Telegram's ``retry_after``
+is passed on exactly; a blocked bot, a kicked bot or a chat that no longer exists retires the
+subscription; a group upgraded to a supergroup moves it to the new id (the fan-out resends
+there); a message Telegram refuses is permanent; network trouble is transient.
+
+A digest of several messages that fails half-way resumes where it stopped when the fan-out
+retries, so a 429 on the third message does not send the first two again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, TelegramError, TimedOut
+from telegram.error import RetryAfter as TelegramRetryAfter
+from telegram.request import HTTPXRequest
+
+from bot.channels.base import Channel, Pace, Permanent, RetryAfter, TargetGone, Transient
+from bot.config import DEFAULT_TEMPLATES, Settings
+from bot.render.context import DigestView
+from bot.render.environment import Templates
+from bot.render.telegram import TelegramMessage, render_telegram
+
+TELEGRAM_API = "https://api.telegram.org/bot"
+#: Bad Request descriptions that mean the chat is gone rather than the message being wrong.
+_GONE = (
+    "chat not found",
+    "user not found",
+    "message thread not found",
+    "topic_deleted",
+    "chat_write_forbidden",
+    "group chat was deactivated",
+)
+
+
+def split_target(target: str) -> tuple[int | str, int | None]:
+    """``-100123/45`` → (-100123, 45); ``@channel`` stays a name; a private chat is its id."""
+    chat, _, thread = target.partition("/")
+    chat_id: int | str = chat if chat.startswith("@") else int(chat)
+    return chat_id, int(thread) if thread else None
+
+
+def make_bot(token: str, api_url: str | None, *, pool: int = 64) -> Bot:
+    """A Bot whose HTTP pool is as wide as the fan-out's concurrency (PTB's default is 1)."""
+    request = HTTPXRequest(connection_pool_size=pool, pool_timeout=10.0, read_timeout=15.0)
+    base = api_url or TELEGRAM_API
+    return Bot(token, base_url=base, base_file_url=base.replace("/bot", "/file/bot"), request=request)
+
+
+class TelegramChannel(Channel):
+    kind = "telegram"
+
+    def __init__(self, bot: Bot, templates: Templates) -> None:
+        self.bot = bot
+        self.templates = templates
+        self._started = False
+        # (target, digest) → ids of the parts already sent, while a retry may still come.
+        self._partial: dict[tuple[str, int], list[str]] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings, token: str, api_url: str | None) -> TelegramChannel:
+        return cls(make_bot(token, api_url), Templates(DEFAULT_TEMPLATES, settings.templates))
+
+    def render(self, digest: DigestView) -> tuple[TelegramMessage, ...]:
+        return tuple(render_telegram(self.templates, digest))
+
+    async def send(self, target: str, rendered: Any, pace: Pace) -> list[str]:
+        if not self._started:
+            await self.bot.initialize()
+            self._started = True
+        chat_id, thread = split_target(target)
+        key = (target, id(rendered))
+        ids = self._partial.setdefault(key, [])
+        for message in rendered[len(ids) :]:
+            await pace()
+            ids.append(str(await self._send_one(chat_id, thread, message)))
+        del self._partial[key]
+        return ids
+
+    async def _send_one(self, chat_id: int | str, thread: int | None, message: TelegramMessage) -> int:
+        try:
+            sent = await self.bot.send_message(
+                chat_id,
+                message.text,
+                parse_mode=ParseMode.HTML if message.parse_mode == "HTML" else message.parse_mode,
+                link_preview_options=LinkPreviewOptions(is_disabled=not message.link_preview),
+                message_thread_id=thread,
+            )
+        except TelegramRetryAfter as exc:
+            raise RetryAfter(_seconds(exc.retry_after), str(exc)) from exc
+        except ChatMigrated as exc:
+            new = str(exc.new_chat_id) + (f"/{thread}" if thread else "")
+            raise TargetGone(f"the group became a supergroup: {exc.new_chat_id}", new_target=new) from exc
+        except Forbidden as exc:
+            raise TargetGone(f"Telegram: {exc.message}") from exc
+        except BadRequest as exc:
+            if any(phrase in exc.message.lower() for phrase in _GONE):
+                raise TargetGone(f"Telegram: {exc.message}") from exc
+            raise Permanent(f"Telegram refused the message: {exc.message}") from exc
+        except (TimedOut, NetworkError) as exc:
+            raise Transient(f"Telegram: {exc.message}") from exc
+        except TelegramError as exc:  # InvalidToken, Conflict, ...: retrying will not help
+            raise Permanent(f"Telegram: {exc.message}") from exc
+        return sent.message_id
+
+    async def close(self) -> None:
+        if self._started:
+            await self.bot.shutdown()
+            self._started = False
+
+
+def _seconds(value: object) -> float:
+    """PTB gives retry_after as int seconds, or a timedelta once PTB_TIMEDELTA is on."""
+    total = getattr(value, "total_seconds", None)
+    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]
