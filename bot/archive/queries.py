@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, case, func, select
 
 from bot.archive.merge import merge
 from bot.archive.rows import entry_to_paper
-from bot.archive.schema import entries, paper_tags, papers, sources, tags
+from bot.archive.schema import entries, paper_tags, papers, publications, sources, tags
 from bot.archive.store import Archive
 from bot.archive.text import clean_query_text, like_escape, normalize_tag
 from bot.errors import NotFound, QueryError
@@ -90,6 +91,23 @@ def closest_tags(archive: Archive, tag: str, limit: int = 5) -> list[TagCount]:
     similar = difflib.get_close_matches(tag, list(by_name), n=limit, cutoff=0.6)
     names = list(dict.fromkeys([*containing, *similar]))[:limit]
     return [by_name[name] for name in names]
+
+
+def tags_matching(archive: Archive, fragment: str, limit: int) -> list[TagCount]:
+    """Tags starting with ``fragment``, then the others containing it, most used first in each:
+    what a chat's tag autocomplete offers. One scan of the small ``tags`` table, never of papers."""
+    pattern = like_escape(fragment)
+    starts = tags.c.tag.like(f"{pattern}%", escape="\\")
+    stmt = (
+        select(tags.c.tag, tags.c.papers, case((starts, 0), else_=1).label("not_prefix"))
+        .where(tags.c.tag.like(f"%{pattern}%", escape="\\"))
+        .order_by("not_prefix", tags.c.papers.desc(), tags.c.tag)
+        .limit(limit)
+    )
+    with archive.engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    # Ties sorted here too: SQLite and PostgreSQL collations order hyphens differently.
+    return [TagCount(tag, n) for tag, n, _ in sorted(rows, key=lambda row: (row[2], -row[1], row[0]))]
 
 
 def find_paper(archive: Archive, ref: str) -> Paper:
@@ -169,6 +187,26 @@ def digest_papers(archive: Archive, day: dt.date) -> list[Paper]:
     )
     with archive.engine.connect() as conn:
         return load_papers(conn, list(dict.fromkeys(conn.scalars(stmt))))
+
+
+def latest_day(archive: Archive, upto: dt.date | None = None) -> tuple[dt.date, list[Paper]] | None:
+    """The newest day a reader can look at, on or before ``upto``, with its papers.
+
+    A published day answers with the papers it sent (publishing records them, and a day with
+    no digest of its own sends papers from the queue); a newer digest day that nobody has
+    published yet (no scheduler runs, or it has not reached that day) answers with its digest.
+    """
+    newest_publication = select(publications.c.day, publications.c.papers)
+    newest_digest = select(func.max(sources.c.date))
+    if upto is not None:
+        newest_publication = newest_publication.where(publications.c.day <= upto)
+        newest_digest = newest_digest.where(sources.c.date <= upto)
+    with archive.engine.connect() as conn:
+        published = conn.execute(newest_publication.order_by(publications.c.day.desc()).limit(1)).first()
+        digest_day: dt.date | None = conn.execute(newest_digest).scalar()
+        if published is not None and (digest_day is None or published.day >= digest_day):
+            return published.day, load_papers(conn, json.loads(published.papers))
+    return None if digest_day is None else (digest_day, digest_papers(archive, digest_day))
 
 
 def latest_papers(archive: Archive, limit: int, tag: str | None = None) -> list[Paper]:
