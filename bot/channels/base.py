@@ -64,8 +64,11 @@ class Frontend(Protocol):
     """A chat bot that answers people while ``paperboy run`` runs (polling, or a webhook)."""
 
     name: str
-    #: aiohttp routes it needs on the service's web server (a webhook), else empty.
-    routes: Sequence[Any]
+
+    @property
+    def routes(self) -> Sequence[Any]:
+        """aiohttp routes it needs on the service's web server (a webhook), else empty."""
+        ...
 
     async def start(self) -> None: ...
 

@@ -8,11 +8,15 @@ the ledger and go out once it is on.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-from bot.channels.base import Channel
+from bot.archive.store import Archive
+from bot.channels.base import Channel, Frontend
 from bot.config import Settings
+from bot.models import Subscription
+
+OnSubscribe = Callable[[Subscription], Awaitable[object]]
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,8 @@ class Registered:
     #: Builds the channel from the settings and the environment (its secrets stay there, out of
     #: ``Settings``, whose repr may be logged); None until this version ships one.
     factory: Callable[[Settings, Mapping[str, str]], Channel] | None = None
+    #: The platform's chat bot, answering commands while ``paperboy run`` runs, if it has one.
+    bot: Callable[[Archive, Settings, Mapping[str, str], OnSubscribe], Frontend] | None = None
 
 
 def _telegram(settings: Settings, env: Mapping[str, str]) -> Channel:
@@ -33,8 +39,16 @@ def _telegram(settings: Settings, env: Mapping[str, str]) -> Channel:
     )
 
 
+def _telegram_bot(
+    archive: Archive, settings: Settings, env: Mapping[str, str], on_subscribe: OnSubscribe
+) -> Frontend:
+    from bot.channels.telegram.bot import from_env
+
+    return from_env(archive, settings, env, on_subscribe)
+
+
 CHANNELS: tuple[Registered, ...] = (
-    Registered("telegram", "PAPERBOY_TELEGRAM_TOKEN", _telegram),
+    Registered("telegram", "PAPERBOY_TELEGRAM_TOKEN", _telegram, _telegram_bot),
     Registered("discord", "PAPERBOY_DISCORD_TOKEN"),
     Registered("email", "PAPERBOY_SMTP_HOST"),
 )
@@ -55,3 +69,15 @@ def available(
         else:
             on[item.kind] = item.factory(settings, env)
     return on, off
+
+
+def frontends(
+    archive: Archive, settings: Settings, on_subscribe: OnSubscribe, environ: Mapping[str, str] | None = None
+) -> list[Frontend]:
+    """The chat bots whose tokens are set: each answers commands inside ``paperboy run``."""
+    env = os.environ if environ is None else environ
+    return [
+        item.bot(archive, settings, env, on_subscribe)
+        for item in CHANNELS
+        if item.bot is not None and env.get(item.setting)
+    ]

@@ -166,6 +166,7 @@ def run(settings: Settings, no_web: bool) -> None:
 
     from tqdm.contrib.logging import logging_redirect_tqdm
 
+    from bot.channels.registry import frontends
     from scheduler.service import Service
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -177,12 +178,17 @@ def run(settings: Settings, no_web: bool) -> None:
             loop.add_signal_handler(sig, stop.set)
         with open_settings_archive(settings) as archive:
             service = Service(archive, settings, publisher_for(settings, archive))
+            bots = frontends(archive, settings, service.subscribed)
+            if no_web and any(bot.routes for bot in bots):
+                raise InputError(
+                    "PAPERBOY_TELEGRAM_WEBHOOK_URL needs the web server in this process: run without --no-web"
+                )
             click.echo(
                 f"paperboy: publishing daily at {settings.publish_at:%H:%M} {settings.timezone.key};"
                 f" inbox {settings.inbox}; site {settings.site_dir}",
                 err=True,
             )
-            await service.run(stop, web=not no_web)
+            await service.run(stop, web=not no_web, frontends=bots)
 
     with logging_redirect_tqdm():  # log lines print above a fan-out's bar instead of through it
         asyncio.run(main())

@@ -1,0 +1,153 @@
+"""The Telegram bot inside ``paperboy run``: long polling by default, a webhook on the service's
+own web server when ``PAPERBOY_TELEGRAM_WEBHOOK_URL`` is set (Telegram's secret-token header
+checked on every request), and the command menu registered in English and Korean.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from telegram import BotCommand, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.archive.store import Archive
+from bot.channels.telegram.handlers import Handlers, OnSubscribe
+from bot.channels.telegram.sender import TELEGRAM_API
+from bot.commands import COMMANDS, CURSOR_PATTERN, PAGE_SIZE, descriptions
+from bot.config import DEFAULT_TEMPLATES, Settings
+from bot.errors import InputError
+from bot.render.environment import Templates
+
+log = logging.getLogger("paperboy.telegram")
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+UPDATES = ["message", "channel_post", "callback_query", "inline_query"]
+
+
+class TelegramBot:
+    """One PTB ``Application``; ``start``/``stop`` are called by the service (``Frontend``)."""
+
+    name = "telegram"
+
+    def __init__(
+        self,
+        archive: Archive,
+        settings: Settings,
+        token: str,
+        *,
+        api_url: str | None = None,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+        on_subscribe: OnSubscribe | None = None,
+        templates: Templates | None = None,
+        page_size: int = PAGE_SIZE,
+    ) -> None:
+        base = api_url or TELEGRAM_API
+        builder: Any = Application.builder().token(token).base_url(base)
+        builder = builder.base_file_url(base.replace("/bot", "/file/bot"))
+        if webhook_url:
+            builder = builder.updater(None)
+        # Replies share Telegram's limits with nobody else in this Application: PTB's limiter keeps
+        # them under 30/s and 20/min per group, and waits out a 429 (retry_after) before retrying.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=5)).concurrent_updates(16)
+        self.app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
+        self.webhook_url = webhook_url
+        # Telegram allows 1-256 characters of A-Z, a-z, 0-9, _ and -: token_urlsafe's alphabet.
+        self.secret = webhook_secret or secrets.token_urlsafe(32)
+        self.routes: list[web.RouteDef] = []
+        if webhook_url:
+            self.routes = [web.post(urlsplit(webhook_url).path or "/", self._webhook)]
+        self.handlers = Handlers(
+            archive,
+            settings,
+            templates or Templates(DEFAULT_TEMPLATES, settings.templates),
+            on_subscribe,
+            page_size,
+        )
+        self._install()
+
+    def _install(self) -> None:
+        h, app, message = self.handlers, self.app, filters.UpdateType.MESSAGE
+        app.add_handler(CommandHandler([info.name for info in COMMANDS], h.command, filters=message))
+        app.add_handler(MessageHandler(message & filters.COMMAND, h.unknown))
+        app.add_handler(MessageHandler(message & filters.FORWARDED & filters.ChatType.PRIVATE, h.forwarded))
+        app.add_handler(MessageHandler(message & filters.TEXT & filters.ChatType.PRIVATE, h.text))
+        app.add_handler(MessageHandler(filters.UpdateType.CHANNEL_POST & filters.COMMAND, h.channel_post))
+        app.add_handler(CallbackQueryHandler(h.page, pattern=CURSOR_PATTERN))
+        app.add_handler(CallbackQueryHandler(h.stale_button))
+        app.add_handler(InlineQueryHandler(h.inline))
+        app.add_error_handler(h.failed)
+
+    async def start(self) -> None:
+        await self.app.initialize()
+        for lang in (None, "ko"):
+            menu = [BotCommand(name, text) for name, text in descriptions(lang)]
+            await self.app.bot.set_my_commands(menu, language_code=lang)
+        if self.webhook_url:
+            await self.app.bot.set_webhook(
+                self.webhook_url, secret_token=self.secret, allowed_updates=UPDATES
+            )
+        elif self.app.updater is not None:
+            await self.app.updater.start_polling(allowed_updates=UPDATES)
+        await self.app.start()
+        mode = "on its webhook" if self.webhook_url else "polling"
+        log.info("telegram bot @%s is %s", self.app.bot.username, mode)
+
+    async def stop(self) -> None:
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        """Updates Telegram posts; anyone else (no or a wrong secret) gets 403 and changes nothing."""
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self.secret.encode()):
+            return web.Response(status=403, text="wrong or missing secret token")
+        try:
+            data = await request.json()
+            update = Update.de_json(data, self.app.bot)
+        except (ValueError, TypeError, KeyError):
+            return web.Response(status=400, text="not a Telegram update")
+        await self.app.update_queue.put(update)
+        return web.Response(text="ok")
+
+
+def from_env(
+    archive: Archive, settings: Settings, env: Mapping[str, str], on_subscribe: OnSubscribe | None
+) -> TelegramBot:
+    """The bot as the environment configures it; a webhook needs an https URL (Telegram's rule)."""
+    webhook = env.get("PAPERBOY_TELEGRAM_WEBHOOK_URL") or None
+    if webhook and not _acceptable(webhook):
+        raise InputError(
+            f"PAPERBOY_TELEGRAM_WEBHOOK_URL is {webhook!r}: Telegram posts updates only to an https:// URL"
+        )
+    return TelegramBot(
+        archive,
+        settings,
+        env["PAPERBOY_TELEGRAM_TOKEN"],
+        api_url=env.get("PAPERBOY_TELEGRAM_API_URL") or None,
+        webhook_url=webhook,
+        webhook_secret=env.get("PAPERBOY_TELEGRAM_WEBHOOK_SECRET") or None,
+        on_subscribe=on_subscribe,
+    )
+
+
+def _acceptable(url: str) -> bool:
+    parts = urlsplit(url)
+    local = parts.hostname in ("127.0.0.1", "localhost")  # a stand-in, or a tunnel's local end
+    return parts.scheme == "https" or (parts.scheme == "http" and local)
