@@ -161,15 +161,15 @@ def retry(settings: Settings, day: str | None) -> None:
 def run(settings: Settings, no_web: bool) -> None:
     """The service: publishes each day at PAPERBOY_PUBLISH_AT, watches the inbox, retries,
     serves the web archive and feeds. Stop it with Ctrl-C (or SIGTERM)."""
-    import logging
     import signal
 
     from tqdm.contrib.logging import logging_redirect_tqdm
 
     from bot.channels.registry import frontends
+    from bot.cli._logging import configure as configure_logging
     from scheduler.service import Service
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
 
     async def main() -> None:
         stop = asyncio.Event()

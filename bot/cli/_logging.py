@@ -1,0 +1,64 @@
+"""The service's log: one line an event, and never a secret.
+
+httpx logs every request URL at INFO, and Telegram's Bot API puts the bot token in the URL, so
+httpx is kept to warnings; and as a second guard every record is scrubbed of the values of the
+secret settings (tokens, passwords) before it is written, whatever logger it came from.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+SECRET_SETTINGS = ("_TOKEN", "_SECRET", "_PASSWORD", "_SECRET_KEY", "SMTP_URL", "DATABASE_URL")
+MASK = "***"
+
+
+class Redact(logging.Filter):
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = sorted((s for s in secrets if len(s) >= 6), key=len, reverse=True)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        message = record.getMessage()
+        text = message
+        for secret in self.secrets:
+            text = text.replace(secret, MASK)
+        if text != message:
+            record.msg, record.args = text, None
+        return True
+
+
+def secrets_in(environ: Mapping[str, str]) -> list[str]:
+    """The values of secret settings; for URLs, only their password part."""
+    found: list[str] = []
+    for name, value in environ.items():
+        if not name.startswith("PAPERBOY_") or not value or not name.endswith(SECRET_SETTINGS):
+            continue
+        if "://" in value:
+            from urllib.parse import urlsplit
+
+            password = urlsplit(value).password
+            found += [password] if password else []
+        else:
+            found.append(value)
+    return found
+
+
+def configure(environ: Mapping[str, str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    redact = Redact(secrets_in(os.environ if environ is None else environ))
+    make_record = logging.getLogRecordFactory()
+
+    def scrubbed(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        # At the record's birth, not on a handler: a progress bar swaps the console handler.
+        record = make_record(*args, **kwargs)
+        redact.filter(record)
+        return record
+
+    logging.setLogRecordFactory(scrubbed)

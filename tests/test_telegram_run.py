@@ -1,0 +1,136 @@
+"""``paperboy run`` with a Telegram token, against the stand-in: it answers commands, publishes
+the day to subscribed chats and welcomes a new one; and the webhook mode, with its secret."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot import subscriptions as store
+from bot.archive.store import open_archive
+from bot.channels.telegram.bot import SECRET_HEADER, TelegramBot, from_env
+from bot.channels.web.server import start
+from bot.config import Settings
+from bot.errors import InputError
+from tests.conftest import SEEDS
+from tests.telegram_standin import TelegramStandIn
+from tests.test_publish import LONG_AGO
+from tests.test_service import free_port
+
+ADA, BOB = 42, 7
+
+
+def test_paperboy_run_answers_and_publishes_through_the_bot_api(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path}/run.db"
+    with open_archive(db) as archive:
+        store.add(archive, f"telegram:{BOB}", now=LONG_AGO)  # subscribed long before today
+
+    async def main() -> TelegramStandIn:
+        async with TelegramStandIn() as api:
+            api.add_user(ADA, "Ada")
+            api.add_user(BOB, "Bob")
+            env = {
+                **os.environ,
+                "PAPERBOY_DATABASE_URL": db,
+                "PAPERBOY_SITE_DIR": str(tmp_path / "site"),
+                "PAPERBOY_INBOX": str(SEEDS),
+                "PAPERBOY_PUBLISH_AT": "00:00",  # midnight UTC has passed: today is due at any hour
+                "PAPERBOY_TIMEZONE": "UTC",
+                "PAPERBOY_TELEGRAM_TOKEN": api.token,
+                "PAPERBOY_TELEGRAM_API_URL": api.base_url,
+            }
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", "--no-web",
+                env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            )  # fmt: skip
+            try:
+                digest = await api.next_sent(BOB, timeout=60)  # today's papers, from the queue
+                assert digest.plain.startswith("📰 Paperboy ·")
+                api.user_says(ADA, ADA, "/tag vq")
+                reply = await api.next_sent(ADA, timeout=30)
+                assert "Scaling the Codebook Size of VQGAN" in reply.plain
+                api.user_says(ADA, ADA, "/subscribe")
+                assert "Subscribed" in (await api.next_sent(ADA, timeout=30)).plain
+                welcome = await api.next_sent(ADA, timeout=60)  # the latest digest, at once
+                assert welcome.plain == digest.plain
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                output, _ = await asyncio.wait_for(proc.communicate(), 60)
+            log = output.decode()
+            assert proc.returncode == 0, log
+            assert "telegram bot @paperboy_test_bot is polling" in log
+            assert api.token not in log  # the secret never reaches the log
+            return api
+
+    api = asyncio.run(main())
+    assert len({m.text for m in api.messages_in(BOB)}) == len(api.messages_in(BOB))  # nothing twice
+
+
+def test_webhook_mode_takes_updates_only_with_the_secret(seeded_sqlite: object, tmp_path: Path) -> None:
+    port = free_port()
+    hook = f"http://127.0.0.1:{port}/telegram/hook"
+
+    async def main() -> None:
+        async with TelegramStandIn() as api:
+            api.add_user(ADA, "Ada")
+            bot = TelegramBot(
+                seeded_sqlite, Settings.from_env({}), api.token, api_url=api.base_url, webhook_url=hook
+            )  # type: ignore[arg-type]
+            runner = await start(tmp_path, "127.0.0.1", port, bot.routes)
+            await bot.start()
+            try:
+                assert api.webhook and api.webhook["url"] == hook
+                api.user_says(ADA, ADA, "/tag vq")
+                assert "VQGAN" in (await api.next_sent(ADA)).plain
+                chat = {"id": ADA, "type": "private"}
+                forged = {
+                    "update_id": 999,
+                    "message": {"message_id": 1, "date": 0, "chat": chat, "text": "/tags"},
+                }
+                async with aiohttp.ClientSession() as http:
+                    for headers in ({}, {SECRET_HEADER: "guess"}):
+                        async with http.post(hook, json=forged, headers=headers) as response:
+                            assert response.status == 403
+                await asyncio.sleep(0.3)
+                assert len(api.messages_in(ADA)) == 1  # the forged updates changed nothing
+            finally:
+                await bot.stop()
+                await runner.cleanup()
+
+    asyncio.run(main())
+
+
+def test_a_webhook_must_be_https(seeded_sqlite: object) -> None:
+    env = {"PAPERBOY_TELEGRAM_TOKEN": "1:x", "PAPERBOY_TELEGRAM_WEBHOOK_URL": "http://bot.example.org/hook"}
+    with pytest.raises(InputError, match="only to an https:// URL"):
+        from_env(seeded_sqlite, Settings.from_env({}), env, None)  # type: ignore[arg-type]
+
+
+def test_the_log_never_shows_a_secret_setting() -> None:
+    import logging
+
+    from bot.cli._logging import Redact, secrets_in
+
+    env = {
+        "PAPERBOY_TELEGRAM_TOKEN": "123456:ABCdefGHIjkl",
+        "PAPERBOY_DATABASE_URL": "postgresql://paperboy:hunter22@db/paperboy",
+        "PAPERBOY_PORT": "8000",
+    }
+    redact = Redact(secrets_in(env))
+    record = logging.LogRecord(
+        "x",
+        logging.INFO,
+        "f",
+        1,
+        "GET %s/bot%s/getMe with %s",
+        ("u", env["PAPERBOY_TELEGRAM_TOKEN"], "hunter22"),
+        None,
+    )
+    redact.filter(record)
+    assert record.getMessage() == "GET u/bot***/getMe with ***"
