@@ -3,7 +3,8 @@
 Sources (../shared/PLATFORM.md): Telegram's formatting options (the complete tag list, the four
 named entities, 4,096 characters after entity parsing, counted here in UTF-16 units as entity
 offsets are) and Discord's embed limits. ``tests/test_platform_rules.py`` shows each check
-rejects what the platform rejects, so a passing render test means something.
+rejects what the platform rejects, so a passing render test means something. The Discord stand-in
+(``tests/discord_standin.py``) answers with ``discord_violations``, the same checks in Discord's terms.
 """
 
 from __future__ import annotations
@@ -174,52 +175,105 @@ DISCORD_LIMITS = {
 }
 
 
-def discord_problems(message: dict[str, Any]) -> list[str]:
-    problems = []
+@dataclass
+class DiscordViolation:
+    """One broken rule: where Discord's ``errors`` object puts it, its code and text, and ours."""
+
+    path: tuple[str | int, ...]  # ("embeds", 0, "footer", "text"); () for the whole message
+    code: str  # Discord's, e.g. BASE_TYPE_MAX_LENGTH; EMPTY_MESSAGE is error 50006, not a form error
+    message: str  # Discord's wording, e.g. "Must be 4096 or fewer in length."
+    problem: str  # ours, e.g. "embed 0: description has 4097 characters"
+
+
+def _too_long(path: tuple[str | int, ...], limit: int, problem: str) -> DiscordViolation:
+    return DiscordViolation(path, "BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length.", problem)
+
+
+#: Where each counted embed part lives in an embed object.
+_EMBED_PARTS: dict[str, tuple[str, ...]] = {
+    "title": ("title",),
+    "description": ("description",),
+    "footer": ("footer", "text"),
+    "author": ("author", "name"),
+}
+
+
+def _dig(embed: dict[str, Any], path: tuple[str, ...]) -> str:
+    outer: Any = embed
+    for step in path[:-1]:
+        outer = outer.get(step) or {}
+    return str(outer.get(path[-1]) or "")
+
+
+def discord_violations(message: dict[str, Any]) -> list[DiscordViolation]:
+    """What Discord refuses in a message's content and embeds (shapes assumed: strings, lists, dicts).
+
+    Lengths are UTF-16 units, the safe reading. A message with components is not empty.
+    """
+    found: list[DiscordViolation] = []
     content = message.get("content") or ""
     embeds = message.get("embeds") or []
     if utf16(content) > 2000:
-        problems.append(f"content has {utf16(content)} characters; the limit is 2000")
-    if not content.strip() and not embeds:
-        problems.append("neither content nor embeds")
+        found.append(
+            _too_long(("content",), 2000, f"content has {utf16(content)} characters; the limit is 2000")
+        )
+    if not content.strip() and not embeds and not message.get("components"):
+        found.append(
+            DiscordViolation(
+                (), "EMPTY_MESSAGE", "Cannot send an empty message", "neither content nor embeds"
+            )
+        )
     if len(embeds) > 10:
-        problems.append(f"{len(embeds)} embeds; the limit is 10")
+        found.append(_too_long(("embeds",), 10, f"{len(embeds)} embeds; the limit is 10"))
     total = 0
     for number, embed in enumerate(embeds):
-        parts = {
-            "title": embed.get("title") or "",
-            "description": embed.get("description") or "",
-            "footer": (embed.get("footer") or {}).get("text") or "",
-            "author": (embed.get("author") or {}).get("name") or "",
-        }
+        texts = {key: _dig(embed, path) for key, path in _EMBED_PARTS.items()}
         fields = embed.get("fields") or []
         if len(fields) > 25:
-            problems.append(f"embed {number}: {len(fields)} fields")
-        for field in fields:
-            for key, value in (
-                ("field_name", field.get("name") or ""),
-                ("field_value", field.get("value") or ""),
-            ):
+            found.append(_too_long(("embeds", number, "fields"), 25, f"embed {number}: {len(fields)} fields"))
+        for index, field in enumerate(fields):
+            for key, name in (("field_name", "name"), ("field_value", "value")):
+                value = field.get(name) or ""
+                path = ("embeds", number, "fields", index, name)
                 if not value.strip():
-                    problems.append(f"embed {number}: empty {key}")
-                parts.setdefault(key, "")
+                    required = "This field is required"
+                    found.append(
+                        DiscordViolation(path, "BASE_TYPE_REQUIRED", required, f"embed {number}: empty {key}")
+                    )
                 total += utf16(value)
                 if utf16(value) > DISCORD_LIMITS[key]:
-                    problems.append(f"embed {number}: {key} has {utf16(value)} characters")
-        for key, value in parts.items():
-            if key.startswith("field"):
-                continue
+                    problem = f"embed {number}: {key} has {utf16(value)} characters"
+                    found.append(_too_long(path, DISCORD_LIMITS[key], problem))
+        for key, value in texts.items():
             total += utf16(value)
             if utf16(value) > DISCORD_LIMITS[key]:
-                problems.append(f"embed {number}: {key} has {utf16(value)} characters")
+                problem = f"embed {number}: {key} has {utf16(value)} characters"
+                found.append(_too_long(("embeds", number, *_EMBED_PARTS[key]), DISCORD_LIMITS[key], problem))
         url = embed.get("url")
         if url is not None and not re.match(r"https?://", url):
-            problems.append(f"embed {number}: url {url!r} is not http(s)")
-        if not any(parts.values()) and not fields:
-            problems.append(f"embed {number}: empty embed")
+            problem = f"embed {number}: url {url!r} is not http(s)"
+            found.append(
+                DiscordViolation(
+                    ("embeds", number, "url"), "URL_TYPE_INVALID_URL", "Not a well formed URL.", problem
+                )
+            )
+        pictures = any((embed.get(kind) or {}).get("url") for kind in ("image", "thumbnail"))
+        if not any(texts.values()) and not fields and not pictures:
+            text = "Embeds need a title, description, field, author, footer, image or thumbnail"  # ours
+            found.append(
+                DiscordViolation(("embeds", number), "EMBED_EMPTY", text, f"embed {number}: empty embed")
+            )
     if total > 6000:
-        problems.append(f"embeds hold {total} characters; the limit is 6000")
-    return problems
+        text, problem = (
+            "Embed size exceeds maximum size of 6000",
+            f"embeds hold {total} characters; the limit is 6000",
+        )
+        found.append(DiscordViolation(("embeds",), "MAX_EMBED_SIZE_EXCEEDED", text, problem))
+    return found
+
+
+def discord_problems(message: dict[str, Any]) -> list[str]:
+    return [violation.problem for violation in discord_violations(message)]
 
 
 _MARKDOWN_ESCAPE = re.compile(r"\\([\\*_~`|\[\]>#-])")
