@@ -29,11 +29,11 @@ from tenacity.stop import stop_base
 
 from bot import subscriptions
 from bot.archive.store import Archive
-from bot.channels.base import Channel, Pace, Permanent, RetryAfter, TargetGone, Transient
+from bot.channels.base import Channel, Permanent, RetryAfter, TargetGone, Transient
 from bot.models import Paper
 from bot.render.context import DigestView, digest_view
 from scheduler.ledger import Delivery, Ledger
-from scheduler.limits import DEFAULTS, Limits, Pacer, telegram_is_group
+from scheduler.limits import DEFAULTS, Limits, Paced, Pacer, telegram_is_group
 
 log = logging.getLogger("paperboy.fanout")
 
@@ -167,7 +167,7 @@ class Fanout:
             log.exception("delivery %s to %s failed unexpectedly", delivery.id, sub.address)
             self._fail(delivery, f"{type(exc).__name__}: {exc}", report)
 
-    async def _send(self, channel: Channel, target: str, rendered: Any, pace: Pace) -> list[str]:
+    async def _send(self, channel: Channel, target: str, rendered: Any, pace: Paced) -> list[str]:
         retrying = AsyncRetrying(
             retry=retry_if_exception_type((RetryAfter, Transient)),
             stop=stop_any(stop_after_attempt(self.max_attempts), _TooLongToWait(self.max_inline_wait)),
@@ -177,7 +177,10 @@ class Fanout:
         )
         async for attempt in retrying:
             with attempt:
-                return await channel.send(target, rendered, pace)
+                try:
+                    return await channel.send(target, rendered, pace)
+                finally:
+                    pace.done()  # its last call is over: it counts from now, and holds no slot
         raise AssertionError("unreachable: tenacity re-raises the last failure")
 
     def _wait(self, state: RetryCallState) -> float:

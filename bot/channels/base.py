@@ -3,6 +3,8 @@
 A channel renders a digest once for its platform, then sends it to each target; the fan-out
 decides what a failure means for the delivery (``scheduler/fanout.py``). ``pace`` is awaited
 before each platform call: the platform's rate limits live in one place, not in each channel.
+A call of ``pace`` also tells the limiters that the platform call before it is over (a send
+counts in the limits' windows from when it ends), so a channel makes its calls one at a time.
 """
 
 from __future__ import annotations
