@@ -149,10 +149,10 @@ class Pacer:
         return Paced(windows)
 
     @staticmethod
-    def _window(windows: dict[str, Window], target: str, limit: float, period: float) -> Window:
-        window = windows.get(target)
+    def _window(windows: dict[str, Window], key: str, limit: float, period: float) -> Window:
+        window = windows.get(key)
         if window is None:
-            window = windows[target] = _per(limit, period)
+            window = windows[key] = _per(limit, period)
         return window
 
 

@@ -11,6 +11,7 @@ import logging
 import os
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 SECRET_SETTINGS = ("_TOKEN", "_SECRET", "_PASSWORD", "_SECRET_KEY", "SMTP_URL", "DATABASE_URL")
 MASK = "***"
@@ -40,8 +41,6 @@ def secrets_in(environ: Mapping[str, str]) -> list[str]:
         if not name.startswith("PAPERBOY_") or not value or not name.endswith(SECRET_SETTINGS):
             continue
         if "://" in value:
-            from urllib.parse import urlsplit
-
             password = urlsplit(value).password
             found += [password] if password else []
         else:

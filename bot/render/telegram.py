@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 
 from bot.render._split import take, utf16_len
-from bot.render.context import DigestView, template_context
+from bot.render.context import DigestView, PaperView, template_context
 from bot.render.environment import Templates
 
 LIMIT = 4096
@@ -34,11 +34,13 @@ class TelegramMessage:
 
 def render_telegram(templates: Templates, digest: DigestView, limit: int = LIMIT) -> list[TelegramMessage]:
     header = templates.render("telegram/header.html", template_context(digest)).strip()
-    blocks = [
-        templates.render("telegram/paper.html", template_context(digest, paper=paper)).strip()
-        for paper in digest.papers
-    ]
+    blocks = [paper_block(templates, digest, paper) for paper in digest.papers]
     return [TelegramMessage(text) for text in pack([header, *blocks], limit)]
+
+
+def paper_block(templates: Templates, digest: DigestView, paper: PaperView) -> str:
+    """One paper as a digest shows it (also what the bot's inline mode shares)."""
+    return templates.render("telegram/paper.html", template_context(digest, paper=paper)).strip()
 
 
 def text_length(markup: str) -> int:

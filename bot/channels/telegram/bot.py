@@ -26,7 +26,7 @@ from telegram.ext import (
 
 from bot.archive.store import Archive
 from bot.channels.telegram.handlers import Handlers, OnSubscribe
-from bot.channels.telegram.sender import TELEGRAM_API
+from bot.channels.telegram.sender import TELEGRAM_API, file_url
 from bot.commands import COMMANDS, CURSOR_PATTERN, PAGE_SIZE, descriptions
 from bot.config import DEFAULT_TEMPLATES, Settings
 from bot.errors import InputError
@@ -57,7 +57,7 @@ class TelegramBot:
     ) -> None:
         base = api_url or TELEGRAM_API
         builder: Any = Application.builder().token(token).base_url(base)
-        builder = builder.base_file_url(base.replace("/bot", "/file/bot"))
+        builder = builder.base_file_url(file_url(base))
         if webhook_url:
             builder = builder.updater(None)
         # Replies share Telegram's limits with nobody else in this Application: PTB's limiter keeps

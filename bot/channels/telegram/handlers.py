@@ -34,9 +34,9 @@ from bot.commands import PAGE_SIZE, Error, PapersPage, Subscribed, answer, turn_
 from bot.commands.catalogue import BY_NAME, command_name
 from bot.config import Settings
 from bot.models import Subscription
-from bot.render.context import template_context, views_digest
+from bot.render.context import views_digest
 from bot.render.environment import Templates
-from bot.render.telegram import pack
+from bot.render.telegram import pack, paper_block
 
 log = logging.getLogger("paperboy.telegram")
 OnSubscribe = Callable[[Subscription], Awaitable[object]]
@@ -46,6 +46,8 @@ ADMINS = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 HINT = "I answer commands: /tag vq, /search words, /latest. /help lists them all."
 SORRY = "Sorry, something went wrong on our side. Please try again in a moment."
 INLINE_RESULTS = 20
+#: What a channel (its own post, or one forwarded from it) may ask: only its subscription.
+SUBSCRIPTION_COMMANDS = ("subscribe", "unsubscribe", "settings")
 #: Telegram's one message a second per chat, for a reply of several messages (/latest).
 PER_CHAT_GAP = 1.0
 
@@ -70,8 +72,7 @@ class Handlers:
         message = update.effective_message
         if message is None or message.text is None:
             return
-        word, _, args = message.text.partition(" ")
-        name = command_name(word)
+        name, args = split_command(message.text)
         admin = BY_NAME[name].admin_only if name in BY_NAME else False
         allowed = admin and await self._is_admin(context, message)
         await self._answer(context, message, name, args, address(message), allowed)
@@ -81,9 +82,8 @@ class Handlers:
         message = update.channel_post
         if message is None or message.text is None:
             return
-        word, _, args = message.text.partition(" ")
-        name = command_name(word)
-        if name in ("subscribe", "unsubscribe", "settings"):
+        name, args = split_command(message.text)
+        if name in SUBSCRIPTION_COMMANDS:
             await self._answer(context, message, name, args, address(message), True)
 
     async def forwarded(self, update: Update, context: Context) -> None:
@@ -94,9 +94,8 @@ class Handlers:
         if message is None or user is None or not isinstance(message.forward_origin, MessageOriginChannel):
             return
         channel = message.forward_origin.chat
-        word, _, args = (message.text or "").partition(" ")
-        name = command_name(word)
-        if name not in ("subscribe", "unsubscribe", "settings"):
+        name, args = split_command(message.text or "")
+        if name not in SUBSCRIPTION_COMMANDS:
             await self._send(context, message, [Reply("Forward a /subscribe posted in your channel.")])
             return
         try:
@@ -169,8 +168,7 @@ class Handlers:
         articles = []
         if isinstance(result, PapersPage):
             for paper in result.papers:
-                digest = views_digest(None, [paper], self.settings.base_url)
-                body = self.templates.render("telegram/paper.html", template_context(digest, paper=paper))
+                body = paper_block(self.templates, views_digest(None, [paper], self.settings.base_url), paper)
                 tags = " ".join(f"#{tag}" for tag in paper.tags)
                 articles.append(
                     InlineQueryResultArticle(
@@ -178,7 +176,7 @@ class Handlers:
                         title=paper.title[:256],
                         description=" · ".join(filter(None, [str(paper.date or ""), tags]))[:256],
                         input_message_content=InputTextMessageContent(
-                            pack([body.strip()])[0], ParseMode.HTML, link_preview_options=NO_PREVIEW
+                            pack([body])[0], ParseMode.HTML, link_preview_options=NO_PREVIEW
                         ),
                     )
                 )
@@ -249,6 +247,12 @@ class Handlers:
             return False
         member = await context.bot.get_chat_member(chat.id, message.from_user.id)
         return member.status in ADMINS
+
+
+def split_command(text: str) -> tuple[str, str]:
+    """``/Tag@bot vq`` → (``tag``, ``vq``): the command's name and its raw argument text."""
+    word, _, args = text.partition(" ")
+    return command_name(word), args
 
 
 def address(message: Message) -> str:

@@ -48,7 +48,12 @@ def make_bot(token: str, api_url: str | None, *, pool: int = 64) -> Bot:
     """A Bot whose HTTP pool is as wide as the fan-out's concurrency (PTB's default is 1)."""
     request = HTTPXRequest(connection_pool_size=pool, pool_timeout=10.0, read_timeout=15.0)
     base = api_url or TELEGRAM_API
-    return Bot(token, base_url=base, base_file_url=base.replace("/bot", "/file/bot"), request=request)
+    return Bot(token, base_url=base, base_file_url=file_url(base), request=request)
+
+
+def file_url(base: str) -> str:
+    """The Bot API's file address beside its method address (``…/bot`` → ``…/file/bot``)."""
+    return base.replace("/bot", "/file/bot")
 
 
 class TelegramChannel(Channel):
