@@ -64,8 +64,9 @@ class Appearance:
 
 
 #: The kinds of subscription a target can be, and how each names its targets.
-KINDS = ("telegram", "discord", "email")
-STATUSES = ("active", "paused", "gone")
+KINDS = ("telegram", "discord", "discord-webhook", "email")
+#: ``pending``: an email address that has not opened its confirmation link yet.
+STATUSES = ("pending", "active", "paused", "gone")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,11 +80,24 @@ class Subscription:
     status: str
     created: dt.datetime
     last_error: str | None = None
+    #: A Discord role id mentioned when a digest has this subscription's tags.
+    mention: str | None = None
+    #: Hard bounces in a row (email); reset by a delivery that is accepted.
+    bounces: int = 0
+    #: When the last double opt-in email went out (email sign-ups).
+    confirm_sent: dt.datetime | None = None
 
     @property
     def address(self) -> str:
         """``KIND:TARGET``, how people and the CLI name a subscription."""
         return f"{self.kind}:{self.target}"
+
+    @property
+    def label(self) -> str:
+        """The address as logs and chat replies show it: a webhook's secret token left out."""
+        if self.kind == "discord-webhook":
+            return f"{self.kind}:{self.target.rsplit('/', 1)[0]}/…"
+        return self.address
 
     def wants(self, paper_tags: tuple[str, ...]) -> bool:
         return not self.tags or any(tag in self.tags for tag in paper_tags)

@@ -24,6 +24,11 @@ from bot.models import KINDS, STATUSES, Subscription
 
 _TELEGRAM = re.compile(r"-?\d{1,20}(/\d{1,12})?|@[A-Za-z][A-Za-z0-9_]{3,31}")
 _DISCORD = re.compile(r"\d{15,21}")
+_SNOWFLAKE = re.compile(r"\d{15,21}")
+#: What Discord's "Copy Webhook URL" gives (any of its hosts), normalised to discord.com.
+_WEBHOOK = re.compile(
+    r"https://(?:(?:canary|ptb)\.)?discord(?:app)?\.com/api(?:/v\d+)?/webhooks/(\d{17,21})/([\w-]{60,80})/?"
+)
 
 
 def parse_address(address: str) -> tuple[str, str]:
@@ -41,6 +46,14 @@ def parse_address(address: str) -> tuple[str, str]:
         )
     if kind == "discord" and not _DISCORD.fullmatch(target):
         raise InputError(f"{address!r}: a Discord target is a channel id, 15 to 21 digits")
+    if kind == "discord-webhook":
+        found = _WEBHOOK.fullmatch(target)
+        if not found:
+            raise InputError(
+                "a Discord webhook target is the URL Discord gives under Integrations → Webhooks →"
+                " Copy Webhook URL: https://discord.com/api/webhooks/ID/TOKEN"
+            )  # the address is not repeated: it holds the webhook's secret token
+        target = f"https://discord.com/api/webhooks/{found[1]}/{found[2]}"
     if kind == "email":
         from email_validator import EmailNotValidError, validate_email
 
@@ -63,25 +76,51 @@ def parse_tags(raw: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(tags))
 
 
+def parse_mention(raw: str | None) -> str | None:
+    """A Discord role to mention: its id, or ``<@&id>`` as Discord writes it; empty: none."""
+    text = (raw or "").strip()
+    if not text:
+        return None
+    role = text.removeprefix("<@&").removesuffix(">")
+    if not _SNOWFLAKE.fullmatch(role):
+        raise InputError(f"{raw!r}: a role to mention is a Discord role id (15 to 21 digits) or <@&id>")
+    return role
+
+
 def add(
-    archive: Archive, address: str, tags: Sequence[str] = (), *, now: dt.datetime | None = None
+    archive: Archive,
+    address: str,
+    tags: Sequence[str] = (),
+    *,
+    now: dt.datetime | None = None,
+    mention: str | None = None,
 ) -> Subscription:
-    """Subscribe a target, or update the tags of (and reactivate) an existing subscription."""
+    """Subscribe a target, or update the tags (and mention) of, and reactivate, an existing one."""
     kind, target = parse_address(address)
     wanted = json.dumps(list(parse_tags(tags)))
+    role = parse_mention(mention)
+    if role and kind != "discord":
+        raise InputError("only a Discord channel subscription can mention a role")
     when = now or dt.datetime.now(dt.UTC)
     with archive.engine.begin() as conn:
         existing = conn.execute(
             select(subscriptions.c.id).where(subscriptions.c.kind == kind, subscriptions.c.target == target)
         ).scalar()
         if existing is None:
-            values = {"kind": kind, "target": target, "tags": wanted, "status": "active", "created": when}
+            values = {
+                "kind": kind,
+                "target": target,
+                "tags": wanted,
+                "status": "active",
+                "created": when,
+                "mention": role,
+            }
             conn.execute(insert(subscriptions).values(values))
         else:
             conn.execute(
                 update(subscriptions)
                 .where(subscriptions.c.id == existing)
-                .values(tags=wanted, status="active", last_error=None)
+                .values(tags=wanted, status="active", last_error=None, mention=role, bounces=0)
             )
     return get(archive, f"{kind}:{target}")
 
@@ -156,4 +195,13 @@ def subscription_from_row(row: Any) -> Subscription:
         status=row["status"],
         created=created,
         last_error=row["last_error"],
+        mention=row["mention"],
+        bounces=row["bounces"],
+        confirm_sent=_utc(row["confirm_sent"]),
     )
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    if value is not None and value.tzinfo is None:  # SQLite: naive, stored in UTC
+        return value.replace(tzinfo=dt.UTC)
+    return value

@@ -30,7 +30,7 @@ from tenacity.stop import stop_base
 from bot import subscriptions
 from bot.archive.store import Archive
 from bot.channels.base import Channel, Permanent, RetryAfter, TargetGone, Transient
-from bot.models import Paper
+from bot.models import Paper, Subscription
 from bot.render.context import DigestView, digest_view
 from scheduler.ledger import Delivery, Ledger
 from scheduler.limits import DEFAULTS, Limits, Paced, Pacer, telegram_is_group
@@ -152,7 +152,7 @@ class Fanout:
         try:
             rendered = self._render(channel, delivery)
             async with pacer.slots:
-                ids = await self._send(channel, sub.target, rendered, pacer.pace(sub.target))
+                ids = await self._send(channel, sub, rendered, pacer.pace(sub.target))
             self._sent.append((delivery.id, ids))  # marked with the next claim (see run)
             report.sent += 1
         except RetryAfter as exc:  # longer than is worth holding a slot for
@@ -164,10 +164,10 @@ class Fanout:
         except (Transient, Permanent) as exc:
             self._fail(delivery, f"{type(exc).__name__}: {exc}", report)
         except Exception as exc:  # a channel's bug: this delivery fails, the others go on
-            log.exception("delivery %s to %s failed unexpectedly", delivery.id, sub.address)
+            log.exception("delivery %s to %s failed unexpectedly", delivery.id, sub.label)
             self._fail(delivery, f"{type(exc).__name__}: {exc}", report)
 
-    async def _send(self, channel: Channel, target: str, rendered: Any, pace: Paced) -> list[str]:
+    async def _send(self, channel: Channel, sub: Subscription, rendered: Any, pace: Paced) -> list[str]:
         retrying = AsyncRetrying(
             retry=retry_if_exception_type((RetryAfter, Transient)),
             stop=stop_any(stop_after_attempt(self.max_attempts), _TooLongToWait(self.max_inline_wait)),
@@ -178,7 +178,7 @@ class Fanout:
         async for attempt in retrying:
             with attempt:
                 try:
-                    return await channel.send(target, rendered, pace)
+                    return await channel.send(sub.target, rendered, pace, mention=sub.mention)
                 finally:
                     pace.done()  # its last call is over: it counts from now, and holds no slot
         raise AssertionError("unreachable: tenacity re-raises the last failure")
@@ -193,20 +193,20 @@ class Fanout:
         sub = delivery.subscription
         if exc.new_target:  # the chat moved (a group became a supergroup): follow it and resend
             subscriptions.move(self.archive, sub.id, exc.new_target)
-            log.info("%s moved to %s:%s", sub.address, sub.kind, exc.new_target)
+            log.info("%s moved to %s:%s", sub.label, sub.kind, exc.new_target)
             moved = self.ledger.get([delivery.id])[0]
             await self._deliver(moved, report)
             return
         subscriptions.set_status(self.archive, sub.id, "gone", str(exc))
         self.ledger.gone(delivery.id, str(exc))
         report.gone += 1
-        log.info("%s is gone: %s", sub.address, exc)
+        log.info("%s is gone: %s", sub.label, exc)
 
     def _fail(self, delivery: Delivery, error: str, report: FanoutReport) -> None:
         self.ledger.failed(delivery.id, error)
         subscriptions.note_error(self.archive, delivery.subscription.id, error)
         report.failed += 1
-        report.errors.append(f"{delivery.subscription.address}: {error}")
+        report.errors.append(f"{delivery.subscription.label}: {error}")
 
     def _render(self, channel: Channel, delivery: Delivery) -> Any:
         """Rendered once per day, kind and tag filter: thousands of subscribers share it."""

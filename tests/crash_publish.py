@@ -30,7 +30,7 @@ class SlowLoggingChannel(Channel):
     def render(self, digest: DigestView) -> Any:
         return len(digest.papers)
 
-    async def send(self, target: str, rendered: Any, pace: Pace) -> list[str]:
+    async def send(self, target: str, rendered: Any, pace: Pace, *, mention: str | None = None) -> list[str]:
         await pace()
         await asyncio.sleep(0.05)
         self.log.write(f"{target}\n")

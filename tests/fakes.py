@@ -24,7 +24,7 @@ class RecordingChannel(Channel):
     def render(self, digest: DigestView) -> tuple[str, ...]:
         return tuple(paper.title for paper in digest.papers)
 
-    async def send(self, target: str, rendered: Any, pace: Pace) -> list[str]:
+    async def send(self, target: str, rendered: Any, pace: Pace, *, mention: str | None = None) -> list[str]:
         await pace()
         self.sent.append((target, rendered))
         return [f"{target}#{len(self.sent)}"]
@@ -41,7 +41,7 @@ class ScriptedChannel(RecordingChannel):
         self.always = always
         self.calls: defaultdict[str, int] = defaultdict(int)
 
-    async def send(self, target: str, rendered: Any, pace: Pace) -> list[str]:
+    async def send(self, target: str, rendered: Any, pace: Pace, *, mention: str | None = None) -> list[str]:
         self.calls[target] += 1
         script = self.scripts.get(target)
         if script:
@@ -64,7 +64,7 @@ class PacedChannel(RecordingChannel):
         self.violations = 0
         self.messages = 0
 
-    async def send(self, target: str, rendered: Any, pace: Pace) -> list[str]:
+    async def send(self, target: str, rendered: Any, pace: Pace, *, mention: str | None = None) -> list[str]:
         ids = []
         for _ in range(self.messages_per_digest):
             await pace()

@@ -128,9 +128,12 @@ subscriptions = Table(
     Column("kind", String(32), nullable=False),  # telegram, discord, email, ...
     Column("target", String(255), nullable=False),  # chat id, channel id, address
     Column("tags", Text, nullable=False),  # JSON list; empty: every paper
-    Column("status", String(16), nullable=False),  # active, paused, gone
+    Column("status", String(16), nullable=False),  # pending (email, until confirmed), active, paused, gone
     Column("created", DateTime(timezone=True), nullable=False),
     Column("last_error", Text, nullable=True),
+    Column("mention", String(32), nullable=True),  # a Discord role id to mention
+    Column("bounces", Integer, nullable=False, server_default="0"),  # hard bounces in a row
+    Column("confirm_sent", DateTime(timezone=True), nullable=True),  # last opt-in email
     UniqueConstraint("kind", "target", name="uq_subscriptions_kind_target"),
 )
 

@@ -54,8 +54,10 @@ class Channel:
         """The digest as this platform sends it (the same for every target with the same tags)."""
         raise NotImplementedError
 
-    async def send(self, target: str, rendered: Any, pace: Pace) -> list[str]:
-        """Deliver ``rendered`` to ``target``; return the platform's message ids."""
+    async def send(self, target: str, rendered: Any, pace: Pace, *, mention: str | None = None) -> list[str]:
+        """Deliver ``rendered`` to ``target``; return the platform's message ids.
+
+        ``mention`` is the subscription's role to notify, for platforms that have roles."""
         raise NotImplementedError
 
     async def close(self) -> None:

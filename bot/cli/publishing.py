@@ -138,7 +138,7 @@ def list_deliveries(settings: Settings, status: str | None, day: str | None, as_
         return
     for row in rows:
         error = f"  {row.last_error}" if row.last_error else ""
-        click.echo(f"{row.day}  {row.subscription.address:<40} {row.status:<8} tries {row.attempts}{error}")
+        click.echo(f"{row.day}  {row.subscription.label:<40} {row.status:<8} tries {row.attempts}{error}")
     if not rows:
         click.echo("No deliveries" + (f" with status {status}" if status else "") + ".")
 

@@ -73,7 +73,7 @@ class TelegramChannel(Channel):
     def render(self, digest: DigestView) -> tuple[TelegramMessage, ...]:
         return tuple(render_telegram(self.templates, digest))
 
-    async def send(self, target: str, rendered: Any, pace: Pace) -> list[str]:
+    async def send(self, target: str, rendered: Any, pace: Pace, *, mention: str | None = None) -> list[str]:
         if not self._started:
             await self.bot.initialize()
             self._started = True
