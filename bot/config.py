@@ -33,8 +33,21 @@ class Settings:
     templates: Path | None = None
     #: Where the web archive is served (PAPERBOY_BASE_URL): links in chat, email and feeds.
     base_url: str | None = None
-    #: The From of digest emails (PAPERBOY_EMAIL_FROM).
+    #: The From of digest emails (PAPERBOY_FROM; PAPERBOY_EMAIL_FROM is read too).
     email_from: str = "Paperboy <paperboy@localhost>"
+    #: Where replies to digest emails go (PAPERBOY_REPLY_TO); none: to the From.
+    reply_to: str | None = None
+    #: SMTP connections kept open and used at once (PAPERBOY_SMTP_CONCURRENCY).
+    smtp_concurrency: int = 4
+    #: Hard bounces in a row that retire an address (PAPERBOY_BOUNCE_LIMIT).
+    bounce_limit: int = 3
+    #: A mailbox that unsubscribes whoever writes to it, for List-Unsubscribe's mailto
+    #: (PAPERBOY_UNSUBSCRIBE_MAILTO); none: the header carries only the https link.
+    unsubscribe_mailto: str | None = None
+    #: How long a sign-up's confirmation link works (PAPERBOY_CONFIRM_HOURS).
+    confirm_hours: int = 48
+    #: The least time between two confirmation emails to one address (PAPERBOY_CONFIRM_RESEND_MINUTES).
+    confirm_resend_minutes: int = 10
     #: When each day's digest goes out (PAPERBOY_PUBLISH_AT, HH:MM) and in which zone.
     publish_at: dt.time = dt.time(9, 0)
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Seoul"))
@@ -71,7 +84,13 @@ class Settings:
             debug=debug,
             templates=templates,
             base_url=base_url,
-            email_from=env.get("PAPERBOY_EMAIL_FROM") or cls.email_from,
+            email_from=env.get("PAPERBOY_FROM") or env.get("PAPERBOY_EMAIL_FROM") or cls.email_from,
+            reply_to=env.get("PAPERBOY_REPLY_TO") or None,
+            smtp_concurrency=_number(env, "PAPERBOY_SMTP_CONCURRENCY", 4, low=1, high=64),
+            bounce_limit=_number(env, "PAPERBOY_BOUNCE_LIMIT", 3, low=1, high=100),
+            unsubscribe_mailto=env.get("PAPERBOY_UNSUBSCRIBE_MAILTO") or None,
+            confirm_hours=_number(env, "PAPERBOY_CONFIRM_HOURS", 48, low=1, high=24 * 30),
+            confirm_resend_minutes=_number(env, "PAPERBOY_CONFIRM_RESEND_MINUTES", 10, low=0, high=24 * 60),
             publish_at=_time(env.get("PAPERBOY_PUBLISH_AT", "09:00")),
             timezone=_zone(env.get("PAPERBOY_TIMEZONE", "Asia/Seoul")),
             queue_per_day=_number(env, "PAPERBOY_QUEUE_PER_DAY", 3, low=0),

@@ -22,8 +22,8 @@ OnSubscribe = Callable[[Subscription], Awaitable[object]]
 @dataclass(frozen=True)
 class Registered:
     kind: str
-    #: The environment variable that turns the channel on.
-    setting: str
+    #: The environment variable that turns the channel on; None: always on (it needs no account).
+    setting: str | None
     #: Builds the channel from the settings and the environment (its secrets stay there, out of
     #: ``Settings``, whose repr may be logged); None until this version ships one.
     factory: Callable[[Settings, Mapping[str, str]], Channel] | None = None
@@ -47,10 +47,38 @@ def _telegram_bot(
     return from_env(archive, settings, env, on_subscribe)
 
 
+def _discord(settings: Settings, env: Mapping[str, str]) -> Channel:
+    from bot.channels.discord.sender import DiscordChannel
+
+    return DiscordChannel.from_env(settings, env)
+
+
+def _discord_webhook(settings: Settings, env: Mapping[str, str]) -> Channel:
+    from bot.channels.discord.webhook import WebhookChannel
+
+    return WebhookChannel.from_env(settings, env)
+
+
+def _discord_bot(
+    archive: Archive, settings: Settings, env: Mapping[str, str], on_subscribe: OnSubscribe
+) -> Frontend:
+    from bot.channels.discord.bot import from_env
+
+    return from_env(archive, settings, env, on_subscribe)
+
+
+def _email(settings: Settings, env: Mapping[str, str]) -> Channel:
+    """SMTP when PAPERBOY_SMTP_URL is set, else a Maildir under the data folder."""
+    from bot.channels.email.sender import email_channel
+
+    return email_channel(settings, env)
+
+
 CHANNELS: tuple[Registered, ...] = (
     Registered("telegram", "PAPERBOY_TELEGRAM_TOKEN", _telegram, _telegram_bot),
-    Registered("discord", "PAPERBOY_DISCORD_TOKEN"),
-    Registered("email", "PAPERBOY_SMTP_HOST"),
+    Registered("discord", "PAPERBOY_DISCORD_TOKEN", _discord, _discord_bot),
+    Registered("discord-webhook", None, _discord_webhook),
+    Registered("email", None, _email),
 )
 
 
@@ -62,7 +90,7 @@ def available(
     on: dict[str, Channel] = {}
     off: dict[str, str] = {}
     for item in CHANNELS:
-        if not env.get(item.setting):
+        if item.setting and not env.get(item.setting):
             off[item.kind] = f"{item.setting} is not set"
         elif item.factory is None:
             off[item.kind] = "this version of Paperboy has no sender for it yet"
@@ -79,5 +107,5 @@ def frontends(
     return [
         item.bot(archive, settings, env, on_subscribe)
         for item in CHANNELS
-        if item.bot is not None and env.get(item.setting)
+        if item.bot is not None and item.setting and env.get(item.setting)
     ]

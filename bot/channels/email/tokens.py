@@ -1,0 +1,94 @@
+"""Signed links for email subscribers: confirm a sign-up, unsubscribe in one click.
+
+A token names the subscription it acts on (its id and address) and is signed with HMAC-SHA256
+under ``PAPERBOY_SECRET_KEY`` (itsdangerous), each purpose with its own salt, so a confirm token
+cannot unsubscribe and a forged or altered token is refused before anything is looked up.
+Confirm tokens expire (``confirm_hours``); unsubscribe tokens never do: a digest read a year
+later must still be able to stop the next one.
+
+With no key set, ``paperboy run`` on a fresh machine makes one and keeps it in the data folder
+(readable by its owner only), so links keep working across restarts.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from bot.config import Settings
+from bot.errors import InputError
+
+log = logging.getLogger(__name__)
+
+KEY_FILE = "secret-key"
+MIN_KEY_LENGTH = 32
+CONFIRM = "confirm"
+UNSUBSCRIBE = "unsubscribe"
+
+
+class BadToken(InputError):
+    """A link that is not ours, was altered, or has expired; the message says which."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a valid token says: which subscription, at which address."""
+
+    subscription_id: int
+    address: str
+
+
+class Signer:
+    def __init__(self, key: str) -> None:
+        if len(key) < MIN_KEY_LENGTH:
+            raise InputError(
+                f"PAPERBOY_SECRET_KEY is {len(key)} characters: give at least {MIN_KEY_LENGTH}"
+                " random ones, such as the output of:"
+                " python -c 'import secrets; print(secrets.token_urlsafe())'"
+            )
+        self._serializers = {
+            purpose: URLSafeTimedSerializer(key, salt=f"paperboy-{purpose}")
+            for purpose in (CONFIRM, UNSUBSCRIBE)
+        }
+
+    def sign(self, purpose: str, subscription_id: int, address: str) -> str:
+        return str(self._serializers[purpose].dumps([subscription_id, address]))
+
+    def verify(self, purpose: str, token: str, *, max_age_s: float | None = None) -> Claim:
+        """The claim of a genuine token; ``BadToken`` for anything else (never a lookup first)."""
+        try:
+            value = self._serializers[purpose].loads(token, max_age=max_age_s)
+        except SignatureExpired:
+            raise BadToken("This link has expired. Sign up again to get a new one.") from None
+        except BadSignature:
+            raise BadToken("This link is not valid: it may have been cut short when copied.") from None
+        if (
+            not isinstance(value, list)
+            or len(value) != 2
+            or not isinstance(value[0], int)
+            or not isinstance(value[1], str)
+        ):
+            raise BadToken("This link is not valid.")
+        return Claim(value[0], value[1])
+
+
+def signer(settings: Settings, environ: Mapping[str, str] | None = None) -> Signer:
+    """The key from PAPERBOY_SECRET_KEY, else one kept in the data folder (made on first use)."""
+    env = os.environ if environ is None else environ
+    key = env.get("PAPERBOY_SECRET_KEY", "")
+    if key:
+        return Signer(key)
+    path = Path(settings.data_dir) / KEY_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        log.warning("PAPERBOY_SECRET_KEY is not set: made one in %s (keep it; links depend on it)", path)
+    return Signer(path.read_text().strip())
