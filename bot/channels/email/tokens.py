@@ -60,7 +60,7 @@ class Signer:
     def sign(self, purpose: str, subscription_id: int, address: str) -> str:
         return str(self._serializers[purpose].dumps([subscription_id, address]))
 
-    def verify(self, purpose: str, token: str, *, max_age_s: float | None = None) -> Claim:
+    def verify(self, purpose: str, token: str, *, max_age_s: int | None = None) -> Claim:
         """The claim of a genuine token; ``BadToken`` for anything else (never a lookup first)."""
         try:
             value = self._serializers[purpose].loads(token, max_age=max_age_s)
