@@ -1,6 +1,7 @@
 """Signed links for email subscribers: confirm a sign-up, unsubscribe in one click.
 
-A token names the subscription it acts on (its id and address) and is signed with HMAC-SHA256
+A token names the subscription it acts on (its address: one email subscription per address)
+and is signed with HMAC-SHA256
 under ``PAPERBOY_SECRET_KEY`` (itsdangerous), each purpose with its own salt, so a confirm token
 cannot unsubscribe and a forged or altered token is refused before anything is looked up.
 Confirm tokens expire (``confirm_hours``); unsubscribe tokens never do: a digest read a year
@@ -16,7 +17,6 @@ import logging
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -36,14 +36,6 @@ class BadToken(InputError):
     """A link that is not ours, was altered, or has expired; the message says which."""
 
 
-@dataclass(frozen=True)
-class Claim:
-    """What a valid token says: which subscription, at which address."""
-
-    subscription_id: int
-    address: str
-
-
 class Signer:
     def __init__(self, key: str) -> None:
         if len(key) < MIN_KEY_LENGTH:
@@ -57,25 +49,21 @@ class Signer:
             for purpose in (CONFIRM, UNSUBSCRIBE)
         }
 
-    def sign(self, purpose: str, subscription_id: int, address: str) -> str:
-        return str(self._serializers[purpose].dumps([subscription_id, address]))
+    def sign(self, purpose: str, address: str) -> str:
+        """A token for ``purpose`` (CONFIRM or UNSUBSCRIBE) naming the subscriber's address."""
+        return str(self._serializers[purpose].dumps(address))
 
-    def verify(self, purpose: str, token: str, *, max_age_s: int | None = None) -> Claim:
-        """The claim of a genuine token; ``BadToken`` for anything else (never a lookup first)."""
+    def verify(self, purpose: str, token: str, *, max_age_s: int | None = None) -> str:
+        """The address a genuine token names; ``BadToken`` for anything else (before any lookup)."""
         try:
             value = self._serializers[purpose].loads(token, max_age=max_age_s)
         except SignatureExpired:
             raise BadToken("This link has expired. Sign up again to get a new one.") from None
         except BadSignature:
             raise BadToken("This link is not valid: it may have been cut short when copied.") from None
-        if (
-            not isinstance(value, list)
-            or len(value) != 2
-            or not isinstance(value[0], int)
-            or not isinstance(value[1], str)
-        ):
+        if not isinstance(value, str) or not value:
             raise BadToken("This link is not valid.")
-        return Claim(value[0], value[1])
+        return value
 
 
 def signer(settings: Settings, environ: Mapping[str, str] | None = None) -> Signer:
