@@ -22,12 +22,16 @@ from bot.archive.text import normalize_tag
 from bot.errors import InputError, NotFound
 from bot.models import KINDS, STATUSES, Subscription
 
-_TELEGRAM = re.compile(r"-?\d{1,20}(/\d{1,12})?|@[A-Za-z][A-Za-z0-9_]{3,31}")
-_DISCORD = re.compile(r"\d{15,21}")
-_SNOWFLAKE = re.compile(r"\d{15,21}")
-#: What Discord's "Copy Webhook URL" gives (any of its hosts), normalised to discord.com.
+# ASCII digits only: ``\d`` also matches other scripts' digits, which int() reads as the same id.
+_TELEGRAM = re.compile(r"-?[0-9]{1,20}(/[0-9]{1,12})?|@[A-Za-z][A-Za-z0-9_]{3,31}")
+_DISCORD = re.compile(r"[0-9]{15,20}")  # a snowflake: 64 bits, at most 20 digits
+_ROLE = re.compile(r"<@&([0-9]{15,20})>|([0-9]{15,20})")  # as Discord writes a role mention, or its id
+#: What Discord's "Copy Webhook URL" gives (any of its hosts), normalised to discord.com; the id and
+#: token as discord.py's ``Webhook.from_url`` accepts them (17-20 digits; 60 or more of
+#: ``[A-Za-z0-9._-]``), so every stored webhook can be sent to.
 _WEBHOOK = re.compile(
-    r"https://(?:(?:canary|ptb)\.)?discord(?:app)?\.com/api(?:/v\d+)?/webhooks/(\d{17,21})/([\w-]{60,80})/?"
+    r"https://(?:(?:canary|ptb)\.)?discord(?:app)?\.com/api(?:/v[0-9]+)?/webhooks/([0-9]{17,20})"
+    r"/([A-Za-z0-9._-]{60,100})/?"
 )
 
 
@@ -45,7 +49,7 @@ def parse_address(address: str) -> tuple[str, str]:
             " (-100123/45) or @channel"
         )
     if kind == "discord" and not _DISCORD.fullmatch(target):
-        raise InputError(f"{address!r}: a Discord target is a channel id, 15 to 21 digits")
+        raise InputError(f"{address!r}: a Discord target is a channel id, 15 to 20 digits")
     if kind == "discord-webhook":
         found = _WEBHOOK.fullmatch(target)
         if not found:
@@ -81,10 +85,10 @@ def parse_mention(raw: str | None) -> str | None:
     text = (raw or "").strip()
     if not text:
         return None
-    role = text.removeprefix("<@&").removesuffix(">")
-    if not _SNOWFLAKE.fullmatch(role):
-        raise InputError(f"{raw!r}: a role to mention is a Discord role id (15 to 21 digits) or <@&id>")
-    return role
+    found = _ROLE.fullmatch(text)
+    if not found:
+        raise InputError(f"{raw!r}: a role to mention is a Discord role id (15 to 20 digits) or <@&id>")
+    return found[1] or found[2]
 
 
 def add(
@@ -99,8 +103,8 @@ def add(
     kind, target = parse_address(address)
     wanted = json.dumps(list(parse_tags(tags)))
     role = parse_mention(mention)
-    if role and kind != "discord":
-        raise InputError("only a Discord channel subscription can mention a role")
+    if role and kind not in ("discord", "discord-webhook"):
+        raise InputError("only a Discord subscription (a channel or a webhook) can mention a role")
     when = now or dt.datetime.now(dt.UTC)
     with archive.engine.begin() as conn:
         existing = conn.execute(
@@ -180,6 +184,35 @@ def move(archive: Archive, subscription_id: int, new_target: str) -> None:
     with archive.engine.begin() as conn:
         conn.execute(
             update(subscriptions).where(subscriptions.c.id == subscription_id).values(target=new_target)
+        )
+
+
+def bounced(archive: Archive, subscription_id: int, error: str, limit: int) -> bool:
+    """Count a hard bounce (an email address the receiving server refused); at ``limit`` bounces
+    in a row the subscription is gone. Returns whether it is. One statement counts, so two
+    workers bouncing the same address at once both count."""
+    table = subscriptions.c
+    with archive.engine.begin() as conn:
+        count = conn.execute(
+            update(subscriptions)
+            .where(table.id == subscription_id)
+            .values(bounces=table.bounces + 1, last_error=error)
+            .returning(table.bounces)
+        ).scalar()
+        if count is None or count < limit:
+            return False
+        conn.execute(update(subscriptions).where(table.id == subscription_id).values(status="gone"))
+    return True
+
+
+def reset_bounces(archive: Archive, subscription_id: int) -> None:
+    """A delivery was accepted: the bounces so far were not in a row. (The fan-out calls this only
+    for a subscription that has bounced, so thousands of sends a second write nothing more.)"""
+    with archive.engine.begin() as conn:
+        conn.execute(
+            update(subscriptions)
+            .where(subscriptions.c.id == subscription_id, subscriptions.c.bounces > 0)
+            .values(bounces=0)
         )
 
 

@@ -4,9 +4,12 @@ A platform's rule is "at most N in any window of T seconds", so that is what eac
 enforces: a sliding window of the last N send times. A token bucket either lets a burst through
 on top of its rate (nearly 2N in its first window) or, holding one token, loses every slot the
 event loop is too busy to take when it frees up (measured: 3x slower than the limit allows).
-Telegram: 30 messages/s per bot, 1/s per chat, 20/min per group or channel. Discord: discord.py
-follows each route's bucket from the response headers itself; we cap concurrency. SMTP: a
-concurrency setting (one message at a time per connection).
+Telegram: 30 messages/s per bot, 1/s per chat, 20/min per group or channel. Discord: 50 requests/s
+per bot and 5 messages per 5 s a channel; a webhook 5 per 2 s, and 30 a minute (a channel's limit
+for webhooks: a webhook posts to one channel). discord.py also follows each route's bucket from the
+response headers, but only after a first answer, and it knows nothing of the global limit until a
+429 says so; pacing here keeps a fan-out from provoking either. SMTP: a concurrency setting (one
+message at a time per connection).
 
 A send counts in a window from when it is over, not from when it was let go: the platform sees
 a request some time after we let it go, and that time varies (a burst of requests is serialised
@@ -27,6 +30,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
+def chat_of(target: str) -> str:
+    """A chat's topics (``-100123/5``, ``-100123/7``) share the chat's limits."""
+    return target.split("/", 1)[0]
+
+
 @dataclass(frozen=True)
 class Limits:
     #: Messages per second for the whole bot (None: no global limit of ours).
@@ -37,12 +45,24 @@ class Limits:
     per_group_per_minute: float | None = None
     #: Deliveries sent at once.
     concurrency: int = 8
+    #: Further limits per target, as (messages, seconds): Discord's 5 per 5 s a channel.
+    per_target_windows: tuple[tuple[int, float], ...] = ()
+    #: What a target's limits belong to: the chat of a Telegram forum topic, a Discord webhook's id.
+    key: Callable[[str], str] = chat_of
+
+
+def webhook_of(target: str) -> str:
+    """``https://discord.com/api/webhooks/ID/TOKEN`` → ID: a webhook's limits are its own."""
+    return target.rstrip("/").rsplit("/", 2)[-2]
 
 
 TELEGRAM = Limits(per_second=30, per_target_per_second=1, per_group_per_minute=20, concurrency=30)
-DISCORD = Limits(concurrency=8)
+DISCORD = Limits(per_second=50, per_target_windows=((5, 5.0),), concurrency=16)
+DISCORD_WEBHOOK = Limits(
+    per_second=50, per_target_windows=((5, 2.0), (30, 60.0)), key=webhook_of, concurrency=16
+)
 EMAIL = Limits(concurrency=4)
-DEFAULTS = {"telegram": TELEGRAM, "discord": DISCORD, "email": EMAIL}
+DEFAULTS = {"telegram": TELEGRAM, "discord": DISCORD, "discord-webhook": DISCORD_WEBHOOK, "email": EMAIL}
 
 
 class Window:
@@ -137,11 +157,12 @@ class Pacer:
         self.slots = asyncio.Semaphore(self.limits.concurrency)
 
     def pace(self, target: str) -> Paced:
-        # Limits are per chat: the topics of one forum (-100123/5, -100123/7) share its windows.
-        chat = target.split("/", 1)[0]
+        chat = self.limits.key(target)  # the topics of one forum (-100123/5, -100123/7) share its windows
         windows = []
         if self.limits.per_group_per_minute and self.is_group(target):
             windows.append(self._window(self._groups, chat, self.limits.per_group_per_minute, 60.0))
+        for count, seconds in self.limits.per_target_windows:
+            windows.append(self._window(self._targets, f"{chat} {count}/{seconds:g}", count, seconds))
         if self.limits.per_target_per_second:
             windows.append(self._window(self._targets, chat, self.limits.per_target_per_second, 1.0))
         if self._global is not None:

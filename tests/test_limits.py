@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from scheduler.limits import TELEGRAM, Pacer, Window, telegram_is_group
+from scheduler.limits import DEFAULTS, DISCORD, SAFETY, TELEGRAM, Pacer, Window, telegram_is_group, webhook_of
 from tests.fakes import PacedChannel
 
 
@@ -99,3 +99,39 @@ def test_two_topics_of_one_forum_share_its_chat_limit() -> None:
 
     assert asyncio.run(one_to_each_topic("-100123/7")) >= 0.95  # same chat: Telegram's 1/s applies
     assert asyncio.run(one_to_each_topic("-100999/7")) < 0.5  # another chat: no wait
+
+
+def test_discord_paces_five_messages_per_channel_and_webhooks_by_their_id() -> None:
+    channel, other = "1200000000000000001", "1200000000000000002"
+
+    async def sixth_message_waits() -> None:
+        pacer = Pacer(DISCORD)
+        pace = pacer.pace(channel)
+        for _ in range(5):  # Discord's 5 messages in 5 s to one channel: no wait for these
+            await asyncio.wait_for(pace(), 1.0)
+        pace.done()
+        sixth = asyncio.create_task(pacer.pace(channel)())
+        elsewhere = pacer.pace(other)
+        await asyncio.wait_for(elsewhere(), 1.0)  # another channel has its own window
+        elsewhere.done()
+        await asyncio.sleep(0.2)
+        assert not sixth.done()
+        sixth.cancel()
+
+    asyncio.run(sixth_message_waits())
+
+    webhook = "https://discord.com/api/webhooks/1234567890123456789/"
+    assert webhook_of(webhook + "a" * 68) == "1234567890123456789"
+    hooks = Pacer(DEFAULTS["discord-webhook"])
+    first, same, another = (
+        hooks.pace(webhook + "a" * 68),
+        hooks.pace(webhook + "b" * 68),  # a new token for the same webhook: the same limits
+        hooks.pace("https://discord.com/api/webhooks/1234567890123456780/" + "a" * 68),
+    )
+    assert [(w.count, w.period) for w in first.windows] == [
+        (5, 2.0 * SAFETY),
+        (30, 60.0 * SAFETY),
+        (50, SAFETY),
+    ]
+    assert first.windows == same.windows
+    assert [w is v for w, v in zip(first.windows, another.windows, strict=True)] == [False, False, True]

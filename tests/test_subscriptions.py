@@ -32,7 +32,7 @@ def test_add_list_remove(run_cli: CliRunner) -> None:
 @pytest.mark.parametrize(
     ("address", "message"),
     [
-        ("sms:123", "the kind must be one of telegram, discord, email"),
+        ("sms:123", "the kind must be one of telegram, discord, discord-webhook, email"),
         ("telegram:", "give the target after 'telegram:'"),
         ("telegram:chat", "a Telegram target is a chat id"),
         ("telegram:-100123/abc", "a Telegram target is a chat id"),

@@ -3,18 +3,22 @@
 httpx logs every request URL at INFO, and Telegram's Bot API puts the bot token in the URL, so
 httpx is kept to warnings; and as a second guard every record is scrubbed of the values of the
 secret settings (tokens, passwords) before it is written, whatever logger it came from.
+Discord webhook URLs carry their token and live in the database, not the environment: any such
+URL in a record loses its token (discord.py logs them at DEBUG).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 SECRET_SETTINGS = ("_TOKEN", "_SECRET", "_PASSWORD", "_SECRET_KEY", "SMTP_URL", "DATABASE_URL")
 MASK = "***"
+_WEBHOOK_TOKEN = re.compile(r"(/webhooks/\d+/)[A-Za-z0-9._-]+")
 
 
 class Redact(logging.Filter):
@@ -23,10 +27,8 @@ class Redact(logging.Filter):
         self.secrets = sorted((s for s in secrets if len(s) >= 6), key=len, reverse=True)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
         message = record.getMessage()
-        text = message
+        text = _WEBHOOK_TOKEN.sub(rf"\1{MASK}", message) if "/webhooks/" in message else message
         for secret in self.secrets:
             text = text.replace(secret, MASK)
         if text != message:

@@ -22,17 +22,23 @@ def subscription_json(sub: Subscription) -> dict[str, Any]:
         "status": sub.status,
         "created": sub.created.isoformat(),
         "last_error": sub.last_error,
+        "mention": sub.mention,
     }
 
 
 @cli.group("subscriptions")
 def subscriptions_group() -> None:
-    """Who receives digests: telegram:-100123, discord:CHANNEL_ID, email:ADDRESS."""
+    """Who receives digests: telegram:-100123, discord:CHANNEL_ID, discord-webhook:URL, email:ADDRESS."""
 
 
 @subscriptions_group.command("add")
 @click.argument("address", metavar="KIND:TARGET")
 @click.option("--tags", multiple=True, help="Only papers with these tags (vq,llm).")
+@click.option(
+    "--mention",
+    metavar="ROLE",
+    help="Discord: a role (its id, or <@&id>) to mention at the top of each digest; it alone is pinged.",
+)
 @click.option(
     "--send-latest",
     is_flag=True,
@@ -40,22 +46,31 @@ def subscriptions_group() -> None:
 )
 @json_option
 @pass_settings
-def add(settings: Settings, address: str, tags: tuple[str, ...], send_latest: bool, as_json: bool) -> None:
+def add(
+    settings: Settings,
+    address: str,
+    tags: tuple[str, ...],
+    mention: str | None,
+    send_latest: bool,
+    as_json: bool,
+) -> None:
     """Subscribe a target (or change an existing subscription's tags and reactivate it).
 
     No back issues: the subscription gets the days published after it, and with --send-latest
     the latest one too, sent now if its channel is on here, else by the running service.
+    A webhook's URL holds its secret token: only the JSON output repeats it.
     """
     welcomed = None
     with open_settings_archive(settings) as archive:
-        sub = store.add(archive, address, tags)
+        sub = store.add(archive, address, tags, mention=mention)
         if send_latest:
             welcomed = _send_latest(settings, archive, sub)
     if as_json:
         emit(subscription_json(sub))
         return
+    topics = f" to {' '.join('#' + t for t in sub.tags)}" if sub.tags else ""
     click.echo(
-        f"{sub.address}: subscribed" + (f" to {' '.join('#' + t for t in sub.tags)}" if sub.tags else "")
+        f"{sub.label}: subscribed{topics}" + (f", mentioning <@&{sub.mention}>" if sub.mention else "")
     )
     if send_latest:
         click.echo(f"latest digest: {welcomed}" if welcomed else "latest digest: none to send")
@@ -90,7 +105,8 @@ def list_(settings: Settings, status: str | None, as_json: bool) -> None:
     for sub in found:
         tags = " ".join("#" + t for t in sub.tags) or "all papers"
         error = f"  ({sub.last_error})" if sub.last_error else ""
-        click.echo(f"{sub.address:<40} {sub.status:<7} {tags}{error}")
+        mention = f" (mentions <@&{sub.mention}>)" if sub.mention else ""
+        click.echo(f"{sub.label:<40} {sub.status:<7} {tags}{mention}{error}")
     if not found:
         click.echo("No subscriptions yet: paperboy subscriptions add telegram:-100123")
 
@@ -102,4 +118,4 @@ def remove(settings: Settings, address: str) -> None:
     """Unsubscribe a target; its delivery history goes with it."""
     with open_settings_archive(settings) as archive:
         sub = store.remove(archive, address)
-    click.echo(f"{sub.address}: unsubscribed")
+    click.echo(f"{sub.label}: unsubscribed")
