@@ -77,7 +77,7 @@ def check_commands(payload: Any) -> list[Json]:
             if command.get("options"):
                 form.add((*path, "options"), "BASE_TYPE_MAX_LENGTH", "Must be 0 or fewer in length.")
         permissions = command.get("default_member_permissions")
-        if permissions is not None and not (isinstance(permissions, str) and permissions.isdigit()):
+        if permissions is not None and not str(permissions).isdigit():  # "16" or 16 (discord.py's)
             form.add(
                 (*path, "default_member_permissions"), "NUMBER_TYPE_COERCE", "Must be a string of digits."
             )

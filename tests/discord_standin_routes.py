@@ -131,7 +131,7 @@ class RestApi(DiscordState):
                 "id": before.get((kind, command["name"])) or next(self._ids),
                 "application_id": str(self.application_id),
                 "version": next(self._ids),
-                "default_member_permissions": command.get("default_member_permissions"),
+                "default_member_permissions": _digits(command.get("default_member_permissions")),
                 "nsfw": command.get("nsfw", False),
             }
             if key is not None:
@@ -248,3 +248,8 @@ class RestApi(DiscordState):
         if found is None:
             raise unknown("Message")
         found.deleted = True
+
+
+def _digits(value: object) -> str | None:
+    """Permissions as Discord answers them: a string of digits, whether sent as one or a number."""
+    return None if value is None else str(value)

@@ -20,6 +20,11 @@ def _tags(tags: tuple[str, ...]) -> str:
     return ", ".join(f"#{tag}" for tag in tags)
 
 
+def _mention(sub: Subscription) -> str:
+    """How a reply names a subscription's role: ``<@&id>``, which Discord shows as the role."""
+    return f" It mentions <@&{sub.mention}> when the digest has papers for it." if sub.mention else ""
+
+
 @dataclass(frozen=True)
 class PapersPage:
     """One page of a tag's papers (newest first) or of a search's matches (best first).
@@ -154,9 +159,10 @@ Change = Literal["new", "updated", "reactivated", "already"]
 class Subscribed:
     """The chat's subscription after ``/subscribe``, and what changed.
 
-    ``change``: ``new``; ``updated`` (other tags); ``reactivated`` (it was paused, or retired
-    after failed deliveries); ``already`` (nothing to change). ``unknown_tags`` are tags no
-    paper has yet: kept (future papers may have them) but worth a warning, as likely typos.
+    ``change``: ``new``; ``updated`` (other tags, or another role to mention); ``reactivated``
+    (it was paused, or retired after failed deliveries); ``already`` (nothing to change).
+    ``unknown_tags`` are tags no paper has yet: kept (future papers may have them) but worth a
+    warning, as likely typos.
     """
 
     subscription: Subscription
@@ -173,7 +179,7 @@ class Subscribed:
             "reactivated": "Subscription resumed",
             "already": "Already subscribed",
         }[self.change]
-        text = f"{lead}: this chat gets the daily digest ({what})."
+        text = f"{lead}: this chat gets the daily digest ({what})." + _mention(self.subscription)
         if self.unknown_tags:
             text += f" No paper is tagged {_tags(self.unknown_tags)} yet."
         return text
@@ -211,7 +217,7 @@ class ChatSettings:
             return "This chat has no subscription. /subscribe starts one."
         what = _tags(sub.tags) if sub.tags else "every paper"
         state = {"paused": "paused", "gone": "stopped after failed deliveries"}.get(sub.status, sub.status)
-        return f"This chat gets the daily digest ({what}); the subscription is {state}."
+        return f"This chat gets the daily digest ({what}); the subscription is {state}." + _mention(sub)
 
 
 Answer = (

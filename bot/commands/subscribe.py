@@ -9,9 +9,15 @@ Reading the settings is open to every member.
 Subscribing again is never an error: it sets the tags given (none: every paper) and resumes a
 subscription that was paused or retired after failed deliveries, which is what someone typing
 /subscribe means. The answer says which of these happened.
+
+A role mention among the arguments (``vq <@&123456789012345678>``, the form Discord writes a role
+in text and its adapter passes a role option in) is the role the digest mentions; it is set, or
+cleared when absent, like the tags. ``bot.subscriptions`` refuses it for any other platform.
 """
 
 from __future__ import annotations
+
+import re
 
 from bot import subscriptions
 from bot.archive import queries
@@ -32,18 +38,23 @@ ADMIN_ONLY = "Only chat administrators can change this chat's subscription."
 NO_CHAT = "Subscriptions belong to a chat or channel; send this command in one."
 #: More tags than anyone follows on purpose; it keeps a subscription's row and reply small.
 MAX_TAGS = 20
+_ROLE = re.compile(r"<@&([0-9]{15,21})>")
 
 
 def subscribe(request: Request) -> Subscribed | Refused:
-    """/subscribe [tags...]: start, change or resume this chat's subscription."""
+    """/subscribe [tags...] [<@&role>]: start, change or resume this chat's subscription."""
     address = _address(request)
     if not request.is_admin:
         return Refused(ADMIN_ONLY)
-    wanted = subscriptions.parse_tags([request.args])
+    roles = _ROLE.findall(request.args)
+    if len(roles) > 1:
+        raise InputError(f"That names {len(roles)} roles; a subscription mentions one at most.")
+    wanted = subscriptions.parse_tags([_ROLE.sub(" ", request.args)])
     if len(wanted) > MAX_TAGS:
         raise InputError(f"That is {len(wanted)} tags; a subscription follows at most {MAX_TAGS}.")
     before = _find(request.archive, address)
-    after = subscriptions.add(request.archive, address, wanted, now=request.now)
+    mention = roles[0] if roles else None
+    after = subscriptions.add(request.archive, address, wanted, now=request.now, mention=mention)
     known = {count.tag for count in queries.tag_counts(request.archive)}
     unknown = tuple(tag for tag in after.tags if tag not in known)
     return Subscribed(after, _change(before, after), before, unknown)
@@ -84,4 +95,5 @@ def _change(before: Subscription | None, after: Subscription) -> Change:
         return "new"
     if before.status != "active":
         return "reactivated"
-    return "already" if before.tags == after.tags else "updated"
+    same = before.tags == after.tags and before.mention == after.mention
+    return "already" if same else "updated"
