@@ -4,7 +4,9 @@ Each delivery is rendered once per (day, kind, tag filter), then sent with retri
 a platform's ``retry_after`` is waited exactly; a transient failure backs off exponentially with
 jitter; a wait longer than ``max_inline_wait`` is handed to the ledger as a later retry instead
 of holding a sending slot. A target that is gone retires its subscription (or follows it to its
-new id); a permanent failure is kept with its error. Nothing one delivery does stops another.
+new id); a permanent failure is kept with its error. An email address that bounces (the
+receiving server refused it) counts a bounce; ``bounce_limit`` in a row retire it, and an
+accepted delivery starts the count again. Nothing one delivery does stops another.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from tenacity.stop import stop_base
 
 from bot import subscriptions
 from bot.archive.store import Archive
-from bot.channels.base import Channel, Permanent, RetryAfter, TargetGone, Transient
+from bot.channels.base import Bounced, Channel, Permanent, RetryAfter, TargetGone, Transient
 from bot.models import Paper, Subscription
 from bot.render.context import DigestView, digest_view
 from scheduler.ledger import Delivery, Ledger
@@ -79,6 +81,7 @@ class Fanout:
         max_attempts: int = 5,
         max_inline_wait: float = 60.0,
         sleep: Sleep = asyncio.sleep,
+        bounce_limit: int = 3,
     ) -> None:
         self.archive = archive
         self.ledger = ledger
@@ -87,6 +90,7 @@ class Fanout:
         self.base_url = base_url
         self.max_attempts = max_attempts
         self.max_inline_wait = max_inline_wait
+        self.bounce_limit = bounce_limit
         self.sleep = sleep
         self._backoff = wait_exponential_jitter(multiplier=0.5, max=30)  # 0.5 s, 1 s, 2 s... plus jitter
         self.limits = limits
@@ -155,12 +159,16 @@ class Fanout:
                 ids = await self._send(channel, sub, rendered, pacer.pace(sub.target))
             self._sent.append((delivery.id, ids))  # marked with the next claim (see run)
             report.sent += 1
+            if sub.bounces:  # accepted: earlier bounces were not in a row
+                subscriptions.reset_bounces(self.archive, sub.id)
         except RetryAfter as exc:  # longer than is worth holding a slot for
             when = self.ledger.clock() + dt.timedelta(seconds=exc.seconds)
             self.ledger.retry_at(delivery.id, when, str(exc))
             report.deferred += 1
         except TargetGone as exc:
             await self._gone(delivery, exc, report)
+        except Bounced as exc:
+            self._bounced(delivery, exc, report)
         except (Transient, Permanent) as exc:
             self._fail(delivery, f"{type(exc).__name__}: {exc}", report)
         except Exception as exc:  # a channel's bug: this delivery fails, the others go on
@@ -201,6 +209,18 @@ class Fanout:
         self.ledger.gone(delivery.id, str(exc))
         report.gone += 1
         log.info("%s is gone: %s", sub.label, exc)
+
+    def _bounced(self, delivery: Delivery, exc: Bounced, report: FanoutReport) -> None:
+        sub = delivery.subscription
+        error = f"Bounced: {exc}"
+        if subscriptions.bounced(self.archive, sub.id, error, self.bounce_limit):
+            self.ledger.gone(delivery.id, error)
+            report.gone += 1
+            log.info("%s is gone after %d bounces in a row: %s", sub.label, self.bounce_limit, exc)
+            return
+        self.ledger.failed(delivery.id, error)
+        report.failed += 1
+        report.errors.append(f"{sub.label}: {error}")
 
     def _fail(self, delivery: Delivery, error: str, report: FanoutReport) -> None:
         self.ledger.failed(delivery.id, error)

@@ -74,6 +74,7 @@ class Publisher:
             base_url=settings.base_url,
             limits=limits,
             sleep=sleep,
+            bounce_limit=settings.bounce_limit,
         )
         self._templates = templates
         self._contents: dict[dt.date, list[Paper]] = {}

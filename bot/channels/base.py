@@ -45,6 +45,13 @@ class Permanent(DeliveryError):
     """A failure that retrying will not fix (a message the platform refuses): kept for the operator."""
 
 
+class Bounced(Permanent):
+    """The receiving server refused the address itself (SMTP 5xx to RCPT, as 550 "no such user").
+
+    One bounce can be a mailbox's bad day; ``PAPERBOY_BOUNCE_LIMIT`` of them in a row, with no
+    delivery accepted in between, retire the subscription (``scheduler/fanout.py``)."""
+
+
 class Channel:
     """One platform. Subclasses set ``kind`` and implement ``render`` and ``send``."""
 
@@ -71,7 +78,8 @@ class Frontend(Protocol):
 
     @property
     def routes(self) -> Sequence[Any]:
-        """aiohttp routes it needs on the service's web server (a webhook), else empty."""
+        """Starlette routes it needs on the service's web server (a webhook), else empty; they are
+        tried before the server's own (``bot/channels/web/app.py``)."""
         ...
 
     async def start(self) -> None: ...

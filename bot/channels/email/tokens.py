@@ -30,6 +30,8 @@ KEY_FILE = "secret-key"
 MIN_KEY_LENGTH = 32
 CONFIRM = "confirm"
 UNSUBSCRIBE = "unsubscribe"
+#: The web forms' anti-forgery tokens (bot/channels/web/security.py): they name a random value.
+CSRF = "csrf"
 
 
 class BadToken(InputError):
@@ -46,7 +48,7 @@ class Signer:
             )
         self._serializers = {
             purpose: URLSafeTimedSerializer(key, salt=f"paperboy-{purpose}")
-            for purpose in (CONFIRM, UNSUBSCRIBE)
+            for purpose in (CONFIRM, UNSUBSCRIBE, CSRF)
         }
 
     def sign(self, purpose: str, address: str) -> str:
@@ -75,8 +77,17 @@ def signer(settings: Settings, environ: Mapping[str, str] | None = None) -> Sign
     path = Path(settings.data_dir) / KEY_FILE
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # Written aside and linked into place: a second process starting at the same moment
+        # either wins the link or reads the winner's whole key, never a half-written one.
+        draft = path.with_name(f".{KEY_FILE}.{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(48))
-        log.warning("PAPERBOY_SECRET_KEY is not set: made one in %s (keep it; links depend on it)", path)
+        try:
+            os.link(draft, path)
+            log.warning("PAPERBOY_SECRET_KEY is not set: made one in %s (keep it; links depend on it)", path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return Signer(path.read_text().strip())

@@ -1,0 +1,240 @@
+"""Sending over SMTP (aiosmtplib): a few connections, kept open and reused, one message each at a time.
+
+A connection costs a TCP handshake, a greeting, EHLO, often STARTTLS and AUTH: more than a
+message. So ``SmtpPool`` keeps up to ``size`` of them open (PAPERBOY_SMTP_CONCURRENCY) and sends
+each message on one that is free. SMTP answers per command, so a refusal says what it is about:
+
+- 4xx (421, 450, 451, 452) anywhere, a connection that drops or times out: ``Transient`` (the
+  fan-out retries). The message was not accepted, so a retry cannot make a duplicate; a
+  recipient whose message was accepted (250 after DATA) is marked sent and never sent again.
+- 5xx to RCPT, the recipient's address (550 no such user, 551, 552 mailbox full, 553, 554):
+  ``Bounced``, counted against the address, unless the enhanced status says the problem is
+  ours (5.7.x "relay access denied", 5.3/5.4/5.5: the server's or the protocol's), which is
+  ``Permanent``, as is a 5xx to MAIL or DATA (the sender or the message, not the reader).
+- A refused login or a failed TLS handshake: ``Permanent`` (settings to fix), remembered for a
+  minute so that thousands of deliveries do not each try again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import socket
+import ssl
+import time
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from urllib.parse import unquote, urlsplit
+
+import aiosmtplib
+
+from bot.channels.base import Bounced, DeliveryError, Permanent, Transient
+from bot.channels.email.transport import Outgoing, envelope
+from bot.errors import InputError
+
+DEFAULT_PORTS = {"smtp": 587, "smtps": 465}
+_ENV = "PAPERBOY_SMTP_URL"
+_HINT = "give smtp://USER:PASSWORD@HOST:587 (STARTTLS) or smtps://USER:PASSWORD@HOST:465 (TLS)"
+_ESCAPES = "write / ? # @ : in the user name or password as %2F %3F %23 %40 %3A"
+#: Enhanced status classes (RFC 3463) that blame the sender's side, not the recipient's address.
+_NOT_THE_ADDRESS = re.compile(r"^5\.[3457]\.\d{1,3}\b")
+#: How long a refused login or TLS failure is answered from memory instead of reconnecting.
+BROKEN_FOR = 60.0
+
+
+@dataclass(frozen=True)
+class SmtpUrl:
+    host: str
+    port: int
+    implicit_tls: bool
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+    @property
+    def safe(self) -> str:
+        """The URL as logs and errors show it: never the password."""
+        user = f"{self.username}@" if self.username else ""
+        return f"{'smtps' if self.implicit_tls else 'smtp'}://{user}{self.host}:{self.port}"
+
+
+def parse_smtp_url(raw: str) -> SmtpUrl:
+    """``smtp://user:pass@host:587`` (STARTTLS where offered), ``smtps://...`` (TLS from the start).
+
+    A malformed URL is an ``InputError`` saying what is wrong; it never repeats the URL, whose
+    password may be anywhere in it once the URL is malformed."""
+    parts = urlsplit(raw.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS:
+        shown = f" (not {scheme}://)" if scheme.isalpha() else ""  # before any ':', so no password
+        raise InputError(f"{_ENV} must start with smtp:// or smtps://{shown}: {_HINT}")
+    try:
+        port = parts.port
+    except ValueError:
+        raise InputError(f"{_ENV}: the port is not a number from 1 to 65535; {_ESCAPES}") from None
+    if not parts.hostname:
+        raise InputError(f"{_ENV} has no host name: {_HINT}")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise InputError(f"{_ENV} has something after the host and port: {_HINT}; {_ESCAPES}")
+    username = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password else None
+    if bool(username) != bool(password):
+        raise InputError(f"{_ENV} has a user name without a password, or a password without a user: {_HINT}")
+    return SmtpUrl(parts.hostname, port or DEFAULT_PORTS[scheme], scheme == "smtps", username, password)
+
+
+class SmtpPool:
+    """Up to ``size`` SMTP connections, opened when first needed and kept for the next message."""
+
+    def __init__(
+        self,
+        url: SmtpUrl,
+        size: int = 4,
+        *,
+        timeout: float = 60.0,
+        check_after: float = 30.0,
+        tls_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.url = url
+        self.size = max(1, size)
+        self.timeout = timeout
+        self.check_after = check_after  # an idle connection older than this gets a NOOP first
+        self.tls_context = tls_context
+        self.connections_opened = 0
+        self._idle: list[tuple[aiosmtplib.SMTP, float]] = []
+        self._slots: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._broken: tuple[float, DeliveryError] | None = None
+        self._local_hostname: str | None = None
+
+    async def deliver(self, message: EmailMessage | Outgoing) -> None:
+        slots = self._bind()
+        async with slots:
+            smtp = await self._take()
+            answered = False  # the server replied (250 or a refusal): the connection is in step
+            try:
+                await self._send(smtp, message)
+                answered = True
+            except DeliveryError:
+                answered = True  # a lost connection is closed by _send; 421 by aiosmtplib
+                raise
+            finally:
+                if answered and smtp.is_connected:
+                    self._idle.append((smtp, time.monotonic()))
+                elif not answered:  # cancelled half-way (the process is stopping): never reuse
+                    smtp.close()
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for smtp, _since in idle:
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError, RuntimeError):
+                await smtp.quit()  # polite; the server drops it anyway
+            smtp.close()
+
+    def _bind(self) -> asyncio.Semaphore:
+        """Connections and the semaphore belong to one event loop: new ones if the loop changed."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop or self._slots is None:
+            for smtp, _since in self._idle:  # of a loop that is gone: drop, never await
+                if isinstance(smtp.transport, asyncio.Transport):
+                    with contextlib.suppress(RuntimeError):  # "Event loop is closed"
+                        smtp.transport.abort()
+            self._idle = []
+            self._loop = loop
+            self._slots = asyncio.Semaphore(self.size)
+        return self._slots
+
+    async def _take(self) -> aiosmtplib.SMTP:
+        while self._idle:
+            smtp, since = self._idle.pop()  # the most recently used: the least likely to be stale
+            if not smtp.is_connected:
+                continue
+            if time.monotonic() - since < self.check_after:
+                return smtp
+            try:
+                await smtp.noop()
+                return smtp
+            except (aiosmtplib.SMTPException, OSError):
+                smtp.close()
+        return await self._connect()
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        if self._broken and time.monotonic() - self._broken[0] < BROKEN_FOR:
+            raise self._broken[1]
+        if self._local_hostname is None:  # once: getfqdn() may ask DNS
+            self._local_hostname = await asyncio.to_thread(socket.getfqdn)
+        url = self.url
+        smtp = aiosmtplib.SMTP(
+            hostname=url.host,
+            port=url.port,
+            username=url.username,
+            password=url.password,
+            use_tls=url.implicit_tls,
+            start_tls=False if url.implicit_tls else None,  # None: STARTTLS when the server offers it
+            timeout=self.timeout,
+            tls_context=self.tls_context,
+            local_hostname=self._local_hostname,
+        )
+        try:
+            await smtp.connect()
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            raise self._break(Permanent(f"{url.safe} refused the login: {exc.code} {exc.message}")) from exc
+        except ssl.SSLError as exc:
+            raise self._break(
+                Permanent(
+                    f"TLS with {url.safe} failed: {exc} (a private certificate authority?"
+                    " point SSL_CERT_FILE at its certificate)"
+                )
+            ) from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            smtp.close()
+            raise _by_code(exc.code, f"{url.safe} refused the connection: {exc.code} {exc.message}") from exc
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            smtp.close()
+            raise Transient(f"could not connect to {url.safe}: {exc}") from exc
+        self._broken = None
+        self.connections_opened += 1
+        return smtp
+
+    def _break(self, error: DeliveryError) -> DeliveryError:
+        self._broken = (time.monotonic(), error)
+        return error
+
+    async def _send(self, smtp: aiosmtplib.SMTP, message: EmailMessage | Outgoing) -> None:
+        try:
+            if isinstance(message, Outgoing):
+                addresses = message.sender + message.recipient
+                options = [] if addresses.isascii() else ["SMTPUTF8"]
+                await smtp.sendmail(message.sender, [message.recipient], message.data, mail_options=options)
+            else:
+                sender, recipients = envelope(message)
+                await smtp.send_message(message, sender=sender, recipients=recipients)
+        except aiosmtplib.SMTPRecipientsRefused as exc:  # every recipient (a digest has one)
+            first = exc.recipients[0]
+            raise _refused(first.code, first.message, first.recipient) from exc
+        except aiosmtplib.SMTPSenderRefused as exc:
+            refused = f"the sender {exc.sender} was refused: {exc.code} {exc.message}"
+            raise _by_code(exc.code, refused) from exc
+        except aiosmtplib.SMTPDataError as exc:
+            raise _by_code(exc.code, f"the message was refused: {exc.code} {exc.message}") from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            raise _by_code(exc.code, f"{self.url.safe}: {exc.code} {exc.message}") from exc
+        except aiosmtplib.SMTPNotSupported as exc:
+            raise Permanent(f"{self.url.safe}: {exc}") from exc
+        except (aiosmtplib.SMTPException, OSError) as exc:  # dropped, timed out: nothing accepted
+            smtp.close()
+            raise Transient(f"the connection to {self.url.safe} was lost: {exc}") from exc
+
+
+def _by_code(code: int, message: str) -> DeliveryError:
+    return Transient(message) if 400 <= code < 500 else Permanent(message)
+
+
+def _refused(code: int, reply: str, recipient: str) -> DeliveryError:
+    """A refused RCPT: 4xx try later; 5xx the address bounced, unless the server blames us."""
+    message = f"{recipient} was refused: {code} {reply}"
+    if 400 <= code < 500:
+        return Transient(message)
+    if _NOT_THE_ADDRESS.match(reply):
+        return Permanent(message)
+    return Bounced(message)
