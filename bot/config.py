@@ -67,8 +67,12 @@ class Settings:
 
     @property
     def site_url(self) -> str:
-        """An absolute address for feeds, which must have one: the base URL, else local."""
-        return self.base_url or "http://localhost:8000"
+        """An absolute address for feeds and emailed links: the base URL, else this server's own."""
+        if self.base_url:
+            return self.base_url
+        host = "localhost" if self.host in ("127.0.0.1", "0.0.0.0", "::", "::1", "") else self.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

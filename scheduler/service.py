@@ -15,7 +15,7 @@ import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -29,6 +29,10 @@ from bot.models import Subscription
 from scheduler.inbox import Inbox
 from scheduler.ledger import utcnow
 from scheduler.publish import Publisher, PublishReport
+
+if TYPE_CHECKING:
+    from bot.channels.email.signup import Mailer
+    from bot.channels.web.server import WebServer
 
 log = logging.getLogger("paperboy.service")
 LEADER_LOCK = 7_262_110_905  # any constant: the advisory lock that makes one process the scheduler
@@ -108,7 +112,16 @@ class Service:
             self._lock.close()
             self._lock = None
 
-    async def run(self, stop: asyncio.Event, *, web: bool = True, frontends: Sequence[Frontend] = ()) -> None:
+    async def run(
+        self,
+        stop: asyncio.Event,
+        *,
+        web: bool = True,
+        frontends: Sequence[Frontend] = (),
+        mailer: Mailer | None = None,
+    ) -> None:
+        """Until ``stop`` is set. With ``web``, the web server answers on PAPERBOY_HOST:PORT,
+        with the frontends' routes (a webhook) and, given a ``mailer``, email sign-up."""
         log.info(
             "recovered %d deliveries left in flight by a stopped worker", self.publisher.ledger.recover_dead()
         )
@@ -132,17 +145,11 @@ class Service:
         deliver = self._every(self.deliver_every, self._deliver, wake=self._wake)
         tasks = [asyncio.create_task(deliver, name="deliver")]
         tasks.append(asyncio.create_task(self._every(self.inbox_every, self._scan), name="inbox"))
-        runner: Any = None
-        if web:
-            from bot.channels.web.server import start
-
-            routes = [route for frontend in frontends for route in frontend.routes]
-            runner = await start(self.settings.site_dir, self.settings.host, self.settings.port, routes)
-            log.info(
-                "serving %s on http://%s:%d", self.settings.site_dir, self.settings.host, self.settings.port
-            )
+        server: WebServer | None = None
         started: list[Frontend] = []
         try:
+            if web:
+                server = await self._serve(frontends, mailer)
             for frontend in frontends:
                 await frontend.start()
                 started.append(frontend)
@@ -150,6 +157,8 @@ class Service:
             await self._scheduled()
             await stop.wait()
         finally:
+            if server is not None:  # first: no new requests (webhook updates) while the rest stops
+                await server.stop()
             for frontend in reversed(started):
                 try:
                     await frontend.stop()
@@ -161,9 +170,17 @@ class Service:
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            if runner is not None:
-                await runner.cleanup()
             self.resign()
+
+    async def _serve(self, frontends: Sequence[Frontend], mailer: Mailer | None) -> WebServer:
+        from bot.channels.web.app import make_app
+        from bot.channels.web.server import start
+
+        routes = [route for frontend in frontends for route in frontend.routes]
+        app = make_app(self.settings, self.archive, routes, mailer)
+        server = await start(app, self.settings.host, self.settings.port)
+        log.info("serving %s on %s", self.settings.site_dir, server.url)
+        return server
 
     async def _scheduled(self) -> None:
         if self.leads():

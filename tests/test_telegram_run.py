@@ -13,8 +13,9 @@ import aiohttp
 import pytest
 
 from bot import subscriptions as store
-from bot.archive.store import open_archive
+from bot.archive.store import Archive, open_archive
 from bot.channels.telegram.bot import SECRET_HEADER, TelegramBot, from_env
+from bot.channels.web.app import make_app
 from bot.channels.web.server import start
 from bot.config import Settings
 from bot.errors import InputError
@@ -72,17 +73,16 @@ def test_paperboy_run_answers_and_publishes_through_the_bot_api(tmp_path: Path) 
     assert len({m.text for m in api.messages_in(BOB)}) == len(api.messages_in(BOB))  # nothing twice
 
 
-def test_webhook_mode_takes_updates_only_with_the_secret(seeded_sqlite: object, tmp_path: Path) -> None:
+def test_webhook_mode_takes_updates_only_with_the_secret(seeded_sqlite: Archive, tmp_path: Path) -> None:
     port = free_port()
     hook = f"http://127.0.0.1:{port}/telegram/hook"
 
     async def main() -> None:
         async with TelegramStandIn() as api:
             api.add_user(ADA, "Ada")
-            bot = TelegramBot(
-                seeded_sqlite, Settings.from_env({}), api.token, api_url=api.base_url, webhook_url=hook
-            )  # type: ignore[arg-type]
-            runner = await start(tmp_path, "127.0.0.1", port, bot.routes)
+            settings = Settings.from_env({"PAPERBOY_SITE_DIR": str(tmp_path / "site")})
+            bot = TelegramBot(seeded_sqlite, settings, api.token, api_url=api.base_url, webhook_url=hook)
+            server = await start(make_app(settings, seeded_sqlite, bot.routes), "127.0.0.1", port)
             await bot.start()
             try:
                 assert api.webhook and api.webhook["url"] == hook
@@ -101,7 +101,7 @@ def test_webhook_mode_takes_updates_only_with_the_secret(seeded_sqlite: object, 
                 assert len(api.messages_in(ADA)) == 1  # the forged updates changed nothing
             finally:
                 await bot.stop()
-                await runner.cleanup()
+                await server.stop()
 
     asyncio.run(main())
 

@@ -165,6 +165,7 @@ def run(settings: Settings, no_web: bool) -> None:
 
     from tqdm.contrib.logging import logging_redirect_tqdm
 
+    from bot.channels.email.signup import mailer_from_env
     from bot.channels.registry import frontends
     from bot.cli._logging import configure as configure_logging
     from scheduler.service import Service
@@ -188,7 +189,12 @@ def run(settings: Settings, no_web: bool) -> None:
                 f" inbox {settings.inbox}; site {settings.site_dir}",
                 err=True,
             )
-            await service.run(stop, web=not no_web, frontends=bots)
+            mailer = None if no_web else mailer_from_env(settings, os.environ)
+            try:
+                await service.run(stop, web=not no_web, frontends=bots, mailer=mailer)
+            finally:
+                if mailer is not None:
+                    await mailer.close()
 
     with logging_redirect_tqdm():  # log lines print above a fan-out's bar instead of through it
         asyncio.run(main())
@@ -197,13 +203,27 @@ def run(settings: Settings, no_web: bool) -> None:
 @cli.command()
 @pass_settings
 def serve(settings: Settings) -> None:
-    """Only the web server: the archive and feeds in PAPERBOY_SITE_DIR, at PAPERBOY_HOST:PAPERBOY_PORT."""
-    from aiohttp import web
+    """Only the web server (at PAPERBOY_HOST:PAPERBOY_PORT): the archive in PAPERBOY_SITE_DIR and
+    its feeds, search, email sign-up. Stop it with Ctrl-C (or SIGTERM)."""
+    from bot.archive.store import HEAD_REVISION, open_archive, schema_revision
+    from bot.channels.email.signup import mailer_from_env
+    from bot.channels.web.app import make_app
+    from bot.channels.web.server import serve_forever
+    from bot.cli._logging import configure as configure_logging
 
-    from bot.channels.web.server import make_app
-
-    settings.site_dir.mkdir(parents=True, exist_ok=True)
-    click.echo(f"paperboy: serving {settings.site_dir} on http://{settings.host}:{settings.port}", err=True)
-    web.run_app(
-        make_app(settings.site_dir), host=settings.host, port=settings.port, print=None, access_log=None
-    )
+    configure_logging()
+    # No migration here: beside a `paperboy run` worker (the Procfile) two processes would race to
+    # create the schema. The worker (or `paperboy db upgrade`) migrates; /healthz says until then.
+    with open_archive(settings.database_url, migrate=False) as archive:
+        if schema_revision(archive.engine) != HEAD_REVISION:
+            click.echo(
+                "paperboy: the database is not migrated yet: search and sign-up work once"
+                " `paperboy run` or `paperboy db upgrade` has migrated it",
+                err=True,
+            )
+        mailer = mailer_from_env(settings, os.environ)
+        app = make_app(settings, archive, (), mailer)
+        click.echo(
+            f"paperboy: serving {settings.site_dir} on http://{settings.host}:{settings.port}", err=True
+        )
+        serve_forever(app, settings.host, settings.port, cleanup=mailer.close)

@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from aiohttp import web
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
 from telegram import BotCommand, Update
 from telegram.ext import (
     AIORateLimiter,
@@ -35,6 +37,8 @@ from bot.render.environment import Templates
 log = logging.getLogger("paperboy.telegram")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 UPDATES = ["message", "channel_post", "callback_query", "inline_query"]
+#: Bigger than any update Telegram sends (messages are at most 4,096 characters).
+MAX_UPDATE = 1024 * 1024
 
 
 class TelegramBot:
@@ -67,9 +71,9 @@ class TelegramBot:
         self.webhook_url = webhook_url
         # Telegram allows 1-256 characters of A-Z, a-z, 0-9, _ and -: token_urlsafe's alphabet.
         self.secret = webhook_secret or secrets.token_urlsafe(32)
-        self.routes: list[web.RouteDef] = []
+        self.routes: list[Route] = []
         if webhook_url:
-            self.routes = [web.post(urlsplit(webhook_url).path or "/", self._webhook)]
+            self.routes = [Route(urlsplit(webhook_url).path or "/", self._webhook, methods=["POST"])]
         self.handlers = Handlers(
             archive,
             settings,
@@ -113,18 +117,21 @@ class TelegramBot:
             await self.app.stop()
         await self.app.shutdown()
 
-    async def _webhook(self, request: web.Request) -> web.Response:
+    async def _webhook(self, request: Request) -> PlainTextResponse:
         """Updates Telegram posts; anyone else (no or a wrong secret) gets 403 and changes nothing."""
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
-            return web.Response(status=403, text="wrong or missing secret token")
+            return PlainTextResponse("wrong or missing secret token", status_code=403)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_UPDATE:
+            return PlainTextResponse("too large for a Telegram update", status_code=413)
         try:
             data = await request.json()
             update = Update.de_json(data, self.app.bot)
-        except (ValueError, TypeError, KeyError):
-            return web.Response(status=400, text="not a Telegram update")
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return PlainTextResponse("not a Telegram update", status_code=400)
         await self.app.update_queue.put(update)
-        return web.Response(text="ok")
+        return PlainTextResponse("ok")
 
 
 def from_env(

@@ -41,7 +41,7 @@ def paper_page(templates: Templates, paper: PaperView, base_url: str | None) -> 
 def index_page(
     templates: Templates, days: Sequence[Day], top_tags: Sequence[TagCount], base_url: str | None
 ) -> str:
-    context = _site_context(base_url, root="", days=days, top_tags=top_tags)
+    context = site_context(base_url, root="", days=days, top_tags=top_tags)
     context["paper_total"] = sum(day.entries for day in days)
     return templates.render("web/index.html", context)
 
@@ -57,7 +57,7 @@ def tags_page(templates: Templates, counts: Sequence[TagCount], base_url: str | 
         }
         for tc in sorted(counts, key=lambda tc: tc.tag)
     ]
-    return templates.render("web/tags.html", _site_context(base_url, root="../", cloud=cloud))
+    return templates.render("web/tags.html", site_context(base_url, root="../", cloud=cloud))
 
 
 def tag_pages(
@@ -68,7 +68,7 @@ def tag_pages(
     rendered = []
     for page in range(1, pages + 1):
         chunk = entries[(page - 1) * TAG_PAGE_SIZE : page * TAG_PAGE_SIZE]
-        context = _site_context(
+        context = site_context(
             base_url, root="../", tag=tag, entries=chunk, page=page, pages=pages, total=len(entries)
         )
         name = f"{tag}.html" if page == 1 else f"{tag}-{page}.html"
@@ -76,6 +76,7 @@ def tag_pages(
     return rendered
 
 
-def _site_context(base_url: str | None, **values: Any) -> dict[str, Any]:
-    """Pages about the whole site rather than one digest: an empty digest, the same names."""
+def site_context(base_url: str | None, **values: Any) -> dict[str, Any]:
+    """Pages about the whole site rather than one digest (also the server's own pages): an empty
+    digest, the same names."""
     return {**template_context(digest_view(None, [], base_url)), **values}
