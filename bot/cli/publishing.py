@@ -7,7 +7,8 @@ import datetime as dt
 import functools
 import os
 import socket
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
 import click
 
@@ -18,6 +19,7 @@ from bot.config import Settings
 from bot.errors import InputError
 
 PUBLISH_CHANNELS = ("telegram", "discord", "email", "web")
+T = TypeVar("T")
 
 
 def worker_name() -> str:
@@ -36,6 +38,27 @@ def publisher_for(settings: Settings, archive: Any) -> Any:
     publisher = Publisher(archive, settings, channels, worker=worker_name())
     publisher.fanout.progress = functools.partial(progress, desc="sending", unit="msg")
     return publisher
+
+
+def sending(publisher: Any, work: Callable[[], Awaitable[T]]) -> T:
+    """Run ``work`` in a fresh event loop, then close the publisher's channels in it: their HTTP
+    sessions and SMTP connections belong to that loop, and left open they warn on exit."""
+
+    async def go() -> T:
+        try:
+            return await work()
+        finally:
+            await close_channels(publisher.channels)
+
+    return asyncio.run(go())
+
+
+async def close_channels(channels: Mapping[str, Any]) -> None:
+    for kind, channel in channels.items():
+        try:
+            await channel.close()
+        except Exception as exc:  # closing is best effort; the work itself is done
+            click.echo(f"paperboy: closing the {kind} channel: {exc}", err=True)
 
 
 def parse_day(raw: str, settings: Settings) -> dt.date:
@@ -64,7 +87,9 @@ def publish(settings: Settings, day: str, kinds: tuple[str, ...], dry_run: bool,
     date = parse_day(day, settings)
     with open_settings_archive(settings) as archive:
         publisher = publisher_for(settings, archive)
-        report = asyncio.run(publisher.publish(date, kinds=list(kinds) or None, dry_run=dry_run))
+        report = sending(
+            publisher, lambda: publisher.publish(date, kinds=list(kinds) or None, dry_run=dry_run)
+        )
         waiting = publisher.ledger.pending_count()
     fanout = report.fanout
     if as_json:
@@ -151,7 +176,7 @@ def retry(settings: Settings, day: str | None) -> None:
     with open_settings_archive(settings) as archive:
         publisher = publisher_for(settings, archive)
         count = publisher.ledger.retry_failed(parse_day(day, settings) if day else None)
-        report = asyncio.run(publisher.deliver())
+        report = sending(publisher, publisher.deliver)
     click.echo(f"{count} failed deliveries queued again; sent {report.sent}, failed {report.failed}")
 
 
@@ -195,6 +220,7 @@ def run(settings: Settings, no_web: bool) -> None:
             finally:
                 if mailer is not None:
                     await mailer.close()
+                await close_channels(service.publisher.channels)
 
     with logging_redirect_tqdm():  # log lines print above a fan-out's bar instead of through it
         asyncio.run(main())

@@ -77,9 +77,7 @@ def add(
 
 
 def _send_latest(settings: Settings, archive: Any, sub: Subscription) -> str | None:
-    import asyncio
-
-    from bot.cli.publishing import publisher_for
+    from bot.cli.publishing import publisher_for, sending
 
     publisher = publisher_for(settings, archive)
     day = publisher.welcome(sub)
@@ -87,7 +85,7 @@ def _send_latest(settings: Settings, archive: Any, sub: Subscription) -> str | N
         return None
     if sub.kind not in publisher.channels:
         return f"{day} queued (the {sub.kind} channel is off in this process)"
-    report = asyncio.run(publisher.deliver())
+    report = sending(publisher, publisher.deliver)
     return f"{day} sent" if report.sent else f"{day} queued ({'; '.join(report.errors) or 'will retry'})"
 
 

@@ -39,6 +39,7 @@ _HINT = "give smtp://USER:PASSWORD@HOST:587 (STARTTLS) or smtps://USER:PASSWORD@
 _ESCAPES = "write / ? # @ : in the user name or password as %2F %3F %23 %40 %3A"
 #: Enhanced status classes (RFC 3463) that blame the sender's side, not the recipient's address.
 _NOT_THE_ADDRESS = re.compile(r"^5\.[3457]\.\d{1,3}\b")
+_LINE_ENDS = re.compile(rb"\r\n|\n|\r(?!\n)")
 #: How long a refused login or TLS failure is answered from memory instead of reconnecting.
 BROKEN_FOR = 60.0
 
@@ -203,15 +204,15 @@ class SmtpPool:
     async def _send(self, smtp: aiosmtplib.SMTP, message: EmailMessage | Outgoing) -> None:
         try:
             if isinstance(message, Outgoing):
-                addresses = message.sender + message.recipient
-                options = [] if addresses.isascii() else ["SMTPUTF8"]
-                await smtp.sendmail(message.sender, [message.recipient], message.data, mail_options=options)
+                await _transaction(smtp, message)
             else:
                 sender, recipients = envelope(message)
                 await smtp.send_message(message, sender=sender, recipients=recipients)
         except aiosmtplib.SMTPRecipientsRefused as exc:  # every recipient (a digest has one)
             first = exc.recipients[0]
             raise _refused(first.code, first.message, first.recipient) from exc
+        except aiosmtplib.SMTPRecipientRefused as exc:  # the one recipient of an ``Outgoing``
+            raise _refused(exc.code, exc.message, exc.recipient) from exc
         except aiosmtplib.SMTPSenderRefused as exc:
             refused = f"the sender {exc.sender} was refused: {exc.code} {exc.message}"
             raise _by_code(exc.code, refused) from exc
@@ -224,6 +225,62 @@ class SmtpPool:
         except (aiosmtplib.SMTPException, OSError) as exc:  # dropped, timed out: nothing accepted
             smtp.close()
             raise Transient(f"the connection to {self.url.safe} was lost: {exc}") from exc
+
+
+def wire(data: bytes) -> tuple[bytes, int]:
+    """A message as DATA carries it (CRLF line ends, dot-stuffed, ending CRLF.CRLF) and its size
+    for MAIL's SIZE= (RFC 1870: with CRLFs, before the stuffing).
+
+    aiosmtplib does the same with three regular-expression passes over each message (1.4 ms for
+    36 KB here: a third of what a copy costs); a copy from ``BulkEmail`` has only LF line ends,
+    so plain ``bytes.replace`` does it, and anything with a CR takes aiosmtplib's general rule."""
+    if b"\r" in data:
+        data = _LINE_ENDS.sub(b"\r\n", data)  # lone CR and lone LF become CRLF
+    else:
+        data = data.replace(b"\n", b"\r\n")
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    size = len(data)
+    stuffed = data.replace(b"\r\n.", b"\r\n..")
+    return (b"." + stuffed if stuffed.startswith(b".") else stuffed) + b".\r\n", size
+
+
+async def _transaction(smtp: aiosmtplib.SMTP, message: Outgoing) -> None:
+    """MAIL, RCPT, DATA for one copy: aiosmtplib's ``sendmail`` with the data made by ``wire``.
+
+    The pool lends a connection to one delivery at a time, so nothing else speaks on it between
+    the 354 and the message. A refusal resets the envelope (RSET), as ``sendmail`` does, so the
+    connection can carry the next message."""
+    utf8 = not (message.sender + message.recipient).isascii()
+    if utf8 and not smtp.supports_extension("smtputf8"):
+        raise aiosmtplib.SMTPNotSupported("SMTPUTF8 is not supported by this server")
+    data, size = wire(message.data)
+    options = [f"SIZE={size}"] if smtp.supports_extension("size") else []
+    options += ["SMTPUTF8"] if utf8 else []
+    encoding = "utf-8" if utf8 else "ascii"
+    try:
+        await smtp.mail(message.sender, options=options, encoding=encoding)
+        await smtp.rcpt(message.recipient, encoding=encoding)
+        started = await smtp.execute_command(b"DATA")
+        if started.code != 354:
+            raise aiosmtplib.SMTPDataError(started.code, started.message)
+        if smtp.protocol is None:
+            raise aiosmtplib.SMTPServerDisconnected("Connection lost")
+        smtp.protocol.write(data)
+        try:
+            done = await smtp.protocol.read_response(timeout=smtp.timeout)
+        except aiosmtplib.SMTPException:
+            smtp.close()  # out of step with the server: never reuse
+            raise
+        if done.code != 250:
+            raise aiosmtplib.SMTPDataError(done.code, done.message)
+    except aiosmtplib.SMTPResponseException as exc:
+        if exc.code == 421:  # the server is closing the connection
+            smtp.close()
+        elif smtp.is_connected:
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+                await smtp.rset()
+        raise
 
 
 def _by_code(code: int, message: str) -> DeliveryError:
