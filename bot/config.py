@@ -48,6 +48,9 @@ class Settings:
     confirm_hours: int = 48
     #: The least time between two confirmation emails to one address (PAPERBOY_CONFIRM_RESEND_MINUTES).
     confirm_resend_minutes: int = 10
+    #: Sign-up requests one client may make an hour (PAPERBOY_SIGNUPS_PER_HOUR): the per-address
+    #: interval stops mail to one inbox; this stops one client mailing many.
+    signups_per_hour: int = 10
     #: When each day's digest goes out (PAPERBOY_PUBLISH_AT, HH:MM) and in which zone.
     publish_at: dt.time = dt.time(9, 0)
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Seoul"))
@@ -95,6 +98,7 @@ class Settings:
             unsubscribe_mailto=env.get("PAPERBOY_UNSUBSCRIBE_MAILTO") or None,
             confirm_hours=_number(env, "PAPERBOY_CONFIRM_HOURS", 48, low=1, high=24 * 30),
             confirm_resend_minutes=_number(env, "PAPERBOY_CONFIRM_RESEND_MINUTES", 10, low=0, high=24 * 60),
+            signups_per_hour=_number(env, "PAPERBOY_SIGNUPS_PER_HOUR", 10, low=1, high=100_000),
             publish_at=_time(env.get("PAPERBOY_PUBLISH_AT", "09:00")),
             timezone=_zone(env.get("PAPERBOY_TIMEZONE", "Asia/Seoul")),
             queue_per_day=_number(env, "PAPERBOY_QUEUE_PER_DAY", 3, low=0),

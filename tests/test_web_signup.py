@@ -364,3 +364,16 @@ def test_a_newcomer_signs_up_gets_the_next_digest_and_leaves_in_one_click(site: 
     assert found and found[1].startswith(site.url)
     left = httpx.post(found[1], data={"List-Unsubscribe": "One-Click"}, follow_redirects=False)
     assert left.status_code == 200 and status_of(site.archive, ADA) is None
+
+
+def test_one_client_asking_for_many_addresses_is_slowed_down(seeded_sqlite: Archive, tmp_path: Path) -> None:
+    """The per-address interval stops mail to one inbox; a per-client limit stops one client
+    mailing a list of strangers through the form."""
+    for site in serve_site(seeded_sqlite, tmp_path, PAPERBOY_SIGNUPS_PER_HOUR="3"):
+        for number in range(3):
+            assert CHECK in sign_up(site.http, f"reader{number}@example.org").text
+        refused = sign_up(site.http, "victim@example.org")
+        assert refused.status_code == 429 and "Too many sign-ups" in refused.text
+        assert 1 <= int(refused.headers["retry-after"]) <= 3600
+        assert status_of(site.archive, "victim@example.org") is None
+        assert len(inbox(site.maildir)) == 3

@@ -12,8 +12,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 
+from limits import RateLimitItemPerHour
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
@@ -51,6 +55,10 @@ class SignupPages:
         self.pages = pages
         self.clock = clock
         self.csrf = Csrf(mailer.signer, settings.base_url)
+        # Per process: with several web servers a client gets that many times the allowance,
+        # still a few mails an hour, not a flood.
+        self.per_client = RateLimitItemPerHour(settings.signups_per_hour)
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
 
     def routes(self) -> list[Route]:
         return [
@@ -90,6 +98,19 @@ class SignupPages:
             return self.pages.message(
                 request, "Not sent", str(exc), status=exc.status, link=("subscribe", "Back to the form")
             )
+        client = request.client.host if request.client else "unknown"
+        if not self.limiter.hit(self.per_client, "signup", client):
+            reset = self.limiter.get_window_stats(self.per_client, "signup", client).reset_time
+            wait = max(1, int(reset - time.time()) + 1)  # the limiter's own clock
+            page = self.pages.message(
+                request,
+                "Too many sign-ups",
+                f"This connection has asked for {self.settings.signups_per_hour} sign-ups in the last hour,"
+                f" as many as we send. Try again in {wait // 60 + 1} minutes.",
+                status=429,
+            )
+            page.headers["Retry-After"] = str(wait)
+            return page
         email, tags = _text(form, "email"), _text(form, "tags")
         try:
             if len(tags) > MAX_TAGS_TEXT:
