@@ -1,10 +1,12 @@
 """Email fan-out benchmark: one seed day to 5,000 subscribers through aiosmtpd on loopback.
 
     python benchmarks/bench_email.py [--subscribers 5000] [--day 2024-07-11] [--concurrency 4]
-        [--claim N] [--baseline 1000] [--memory 1000,5000] [--sink aiosmtpd|chunked] [--tls] [--json]
+        [--claim N] [--baseline 1000] [--memory 1000,5000] [--sink aiosmtpd|chunked] [--tls]
+        [--server-loop uvloop|asyncio] [--json]
 
-An aiosmtpd server runs in a second process (``Controller`` on 127.0.0.1, a handler that counts
-what it accepts per recipient and the connections that sent mail). Against it, in one run:
+An aiosmtpd server runs in a second process (``Controller`` on 127.0.0.1 on a uvloop event loop,
+a handler that counts what it accepts per recipient and the connections that sent mail).
+Against it, in one run:
 
 - **baseline**: a plain loop, one smtplib connection per message, for ``--baseline`` readers,
   each reader's copy built with the email package (``build_message``, with its own link) and
@@ -15,15 +17,18 @@ what it accepts per recipient and the connections that sent mail). Against it, i
   through the real ``EmailChannel`` and ``SmtpPool`` (``--concurrency`` connections, as
   PAPERBOY_SMTP_CONCURRENCY): the ledger, rendering, signing each reader's link, addressing each
   copy, sending, marking. Messages per second over all of it, and the server's tally: each
-  reader exactly once, over how many connections. ``--claim`` sets how many deliveries the
-  fan-out claims at once (scheduler/limits.py's EMAIL concurrency; default: the pool's size).
+  reader exactly once, over how many connections. The fan-out claims deliveries as
+  ``paperboy publish`` does (scheduler/limits.py's EMAIL, raised to the pool's size by the
+  Publisher); ``--claim`` overrides it.
 - **memory**: the same in a fresh process for each size in ``--memory``: its peak RSS
   (``ru_maxrss``), and tracemalloc's peaks (a second run, as tracing slows it) while the day's
   deliveries are opened and while they are sent.
 
 ``--sink chunked`` swaps aiosmtpd's line-by-line DATA reader for one that reads in chunks (the
-stock one caps a server process near 300 messages/s of 36 KB here); ``--tls`` makes the server
-offer STARTTLS (a self-signed certificate from the openssl command) and both senders use it.
+stock one caps a server process near 300 messages/s of 36 KB here, so that the prebuilt loop and
+Paperboy both measure it). ``--tls`` is submission as on port 587, PAPERBOY_SMTP_URL's default:
+the server requires STARTTLS (a self-signed certificate from the openssl command) and then AUTH;
+the baseline pays both on each of its connections, Paperboy's pool once per connection.
 The default day, 2024-07-11, is six papers: a 36 KB message.
 """
 
@@ -35,6 +40,7 @@ import collections
 import dataclasses
 import datetime as dt
 import json
+import logging
 import multiprocessing
 import os
 import resource
@@ -69,12 +75,14 @@ from bot.render.email import build_message, render_email  # noqa: E402
 from bot.render.environment import Templates  # noqa: E402
 from scheduler.limits import DEFAULTS  # noqa: E402
 from scheduler.publish import Publisher  # noqa: E402
+from tests.smtp_server import accept_login  # noqa: E402
 
 DAY = dt.date(2024, 7, 11)
 TODAY = dt.date(2026, 11, 23)  # as in the tests: parsing does not depend on the clock
 LONG_AGO = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 KEY = "benchmark-key-" + "x" * 32
 SENDER = "Paperboy <digest@paperboy.example>"
+LOGIN = ("bench", "bench-password")
 
 
 # -- the server, in its own process -------------------------------------------------------------
@@ -153,14 +161,21 @@ class ChunkedController(Controller):
         return ChunkedData(self.handler, **self.SMTP_kwargs)
 
 
-def serve(port: int, pipe: Connection, sink: str, tls: tuple[str, str] | None) -> None:
+def serve(port: int, pipe: Connection, sink: str, tls: tuple[str, str] | None, loop: str) -> None:
     counter = Counter()
     kind = ChunkedController if sink == "chunked" else Controller
     options: dict[str, Any] = {}
-    if tls:  # STARTTLS offered, as any relay does
+    if tls:  # submission as on port 587: STARTTLS first, then AUTH, both required
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(*tls)
-        options["tls_context"] = context
+        options.update(tls_context=context, require_starttls=True, auth_required=True)
+        options["authenticator"] = accept_login(*LOGIN)
+        # aiosmtpd's AUTH sets its own deprecated Session.login_data and logs a warning each time
+        logging.getLogger("mail.log").setLevel(logging.ERROR)
+    if loop == "uvloop":  # the server's event loop takes less of the machine that both sides share
+        import uvloop
+
+        options["loop"] = uvloop.new_event_loop()
     controller = kind(counter, hostname="127.0.0.1", port=port, **options)
     controller.start()
     pipe.send("ready")
@@ -227,16 +242,20 @@ class Run:
     connections: int = 0
     open_peak: int = 0  # tracemalloc's peak while the day's deliveries were opened
     fanout_peak: int = 0  # and while they were sent
+    claim: int = 0  # email deliveries the fan-out claimed at once
 
 
 async def publish(
-    archive: Archive, settings: Settings, port: int, day: dt.date, claim: int, trace: bool
+    archive: Archive, settings: Settings, port: int, day: dt.date, claim: int | None, tls: bool, trace: bool
 ) -> Run:
     """What ``Publisher.publish(day)`` does, timed whole, with memory seen per phase: opening
     the day's deliveries (one ledger row per subscriber), then the fan-out that sends them."""
-    pool = SmtpPool(parse_smtp_url(f"smtp://127.0.0.1:{port}"), size=settings.smtp_concurrency)
+    login = "{}:{}@".format(*LOGIN) if tls else ""
+    pool = SmtpPool(parse_smtp_url(f"smtp://{login}127.0.0.1:{port}"), size=settings.smtp_concurrency)
     channel = EmailChannel(settings, pool, Signer(KEY), Templates(DEFAULT_TEMPLATES))
-    limits = {**DEFAULTS, "email": dataclasses.replace(DEFAULTS["email"], concurrency=claim)}
+    limits = DEFAULTS  # as `paperboy publish` has them: the Publisher raises email's to the pool's size
+    if claim:
+        limits = {**DEFAULTS, "email": dataclasses.replace(DEFAULTS["email"], concurrency=claim)}
     opener = Publisher(archive, settings, {}, worker="bench", limits=limits)
     publisher = Publisher(archive, settings, {"email": channel}, worker="bench", limits=limits)
     run = Run()
@@ -255,18 +274,19 @@ async def publish(
         tracemalloc.stop()
     await channel.close()
     run.sent, run.failed, run.connections = report.sent, report.failed, pool.connections_opened
+    run.claim = publisher.fanout.limits["email"].concurrency
     return run
 
 
 def run_paperboy(
-    count: int, port: int, day: dt.date, concurrency: int, claim: int | None, trace: bool
+    count: int, port: int, day: dt.date, concurrency: int, claim: int | None, tls: bool, trace: bool
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as temp:
         folder = Path(temp)
         archive = fresh_archive(folder, count)
         settings = settings_for(folder, concurrency)
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        run = asyncio.run(publish(archive, settings, port, day, claim or concurrency, trace))
+        run = asyncio.run(publish(archive, settings, port, day, claim, tls, trace))
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         archive.close()
     return {
@@ -277,6 +297,7 @@ def run_paperboy(
         "sent": run.sent,
         "failed": run.failed,
         "connections_opened": run.connections,
+        "claim": run.claim,
         "peak_rss_mib": round(rss_after / 1024, 1),
         "rss_growth_mib": round((rss_after - rss_before) / 1024, 1),
         "tracemalloc_open_mib": round(run.open_peak / 2**20, 2) if trace else None,
@@ -306,19 +327,22 @@ def baseline(count: int, port: int, day: dt.date, tls: bool) -> dict[str, Any]:
             rendered, sender=SENDER, recipient=reader(n), date=now, headers=headers, unsubscribe_url=link
         )
 
+    def connect() -> smtplib.SMTP:
+        smtp = smtplib.SMTP("127.0.0.1", port)
+        if tls:  # what port 587 asks of each connection
+            smtp.starttls(context=ssl.create_default_context())
+            smtp.login(*LOGIN)
+        return smtp
+
     started = time.perf_counter()
     for n in range(count):
-        with smtplib.SMTP("127.0.0.1", port) as smtp:
-            if tls:
-                smtp.starttls(context=ssl.create_default_context())
+        with connect() as smtp:
             smtp.send_message(copy(n))
     built_each = time.perf_counter() - started
     prebuilt = [copy(n).as_bytes() for n in range(count)]
     started = time.perf_counter()
     for n, data in enumerate(prebuilt):
-        with smtplib.SMTP("127.0.0.1", port) as smtp:
-            if tls:
-                smtp.starttls(context=ssl.create_default_context())
+        with connect() as smtp:
             smtp.sendmail("digest@paperboy.example", [reader(n)], data)
     sent_only = time.perf_counter() - started
     return {
@@ -331,7 +355,9 @@ def baseline(count: int, port: int, day: dt.date, tls: bool) -> dict[str, Any]:
 # -- driving it --------------------------------------------------------------------------------
 def child(args: argparse.Namespace) -> None:
     """One publish in this fresh process (its RSS is its own), printed as JSON."""
-    result = run_paperboy(args.subscribers, args.port, args.day, args.concurrency, args.claim, args.trace)
+    result = run_paperboy(
+        args.subscribers, args.port, args.day, args.concurrency, args.claim, args.tls, args.trace
+    )
     print(json.dumps(result))
 
 
@@ -339,6 +365,7 @@ def memory_run(count: int, port: int, args: argparse.Namespace, trace: bool) -> 
     command = [sys.executable, __file__, "--child", "--port", str(port), "--subscribers", str(count)]
     command += ["--day", args.day.isoformat(), "--concurrency", str(args.concurrency)]
     command += ["--claim", str(args.claim)] if args.claim else []
+    command += ["--tls"] if args.tls else []
     command += ["--trace"] if trace else []
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
@@ -354,12 +381,15 @@ def main() -> None:
         "--claim",
         type=int,
         default=None,
-        help="deliveries the fan-out claims at once (default: --concurrency)",
+        help="email deliveries the fan-out claims at once (default: as Paperboy sets it)",
     )
     parser.add_argument("--baseline", type=int, default=1000, help="messages the smtplib loop sends")
     parser.add_argument("--memory", default="1000,5000", help="sizes for the memory runs ('' for none)")
     parser.add_argument("--sink", choices=("aiosmtpd", "chunked"), default="aiosmtpd")
-    parser.add_argument("--tls", action="store_true", help="the server offers STARTTLS; both sides use it")
+    parser.add_argument(
+        "--tls", action="store_true", help="submission as on port 587: STARTTLS and AUTH, both required"
+    )
+    parser.add_argument("--server-loop", choices=("uvloop", "asyncio"), default="uvloop")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
@@ -375,7 +405,7 @@ def main() -> None:
     tls = self_signed(folder) if args.tls else None
     if tls:
         os.environ["SSL_CERT_FILE"] = tls[0]  # both clients trust the benchmark's certificate
-    server = context.Process(target=serve, args=(port, theirs, args.sink, tls), daemon=True)
+    server = context.Process(target=serve, args=(port, theirs, args.sink, tls, args.server_loop), daemon=True)
     server.start()
     assert mine.recv() == "ready"
 
@@ -387,15 +417,15 @@ def main() -> None:
     results: dict[str, Any] = {
         "day": args.day.isoformat(),
         "concurrency": args.concurrency,
-        "claim": args.claim or args.concurrency,
         "sink": args.sink,
+        "server_loop": args.server_loop,
         "tls": bool(tls),
     }
     try:
         results["baseline"] = baseline(args.baseline, port, args.day, bool(tls))
         results["baseline"]["server"] = tally()
         results["paperboy"] = run_paperboy(
-            args.subscribers, port, args.day, args.concurrency, args.claim, False
+            args.subscribers, port, args.day, args.concurrency, args.claim, bool(tls), False
         )
         results["paperboy"]["server"] = tally()
         results["speedup"] = round(results["paperboy"]["per_second"] / results["baseline"]["per_second"], 2)
@@ -430,8 +460,11 @@ def main() -> None:
 def report(results: dict[str, Any]) -> None:
     base, paper = results["baseline"], results["paperboy"]
     server = paper["server"]
-    tls = ", STARTTLS" if results["tls"] else ""
-    print(f"day {results['day']}: {server['message_bytes']:,} bytes a message; sink {results['sink']}{tls}")
+    tls = ", STARTTLS + AUTH" if results["tls"] else ", no TLS, no AUTH"
+    print(
+        f"day {results['day']}: {server['message_bytes']:,} bytes a message; sink {results['sink']}"
+        f" on {results['server_loop']}{tls}"
+    )
     print(
         f"baseline  smtplib, a connection per message: {base['per_second']:.0f} msg/s built each"
         f" ({base['per_second_prebuilt']:.0f} msg/s prebuilt), {base['messages']} messages"
@@ -439,7 +472,7 @@ def report(results: dict[str, Any]) -> None:
     print(
         f"paperboy  {paper['subscribers']} subscribers in {paper['seconds']:.2f} s: {paper['per_second']:.0f}"
         f" msg/s over {paper['connections_opened']} connections (concurrency {results['concurrency']},"
-        f" claiming {results['claim']}; {paper['opening_seconds']:.2f} s of it opening the day)"
+        f" claiming {paper['claim']}; {paper['opening_seconds']:.2f} s of it opening the day)"
     )
     speedup, prebuilt = results["speedup"], results["speedup_vs_prebuilt"]
     print(f"speedup   {speedup:.2f}x the baseline ({prebuilt:.2f}x the prebuilt loop)")

@@ -61,7 +61,13 @@ DISCORD = Limits(per_second=50, per_target_windows=((5, 5.0),), concurrency=16)
 DISCORD_WEBHOOK = Limits(
     per_second=50, per_target_windows=((5, 2.0), (30, 60.0)), key=webhook_of, concurrency=16
 )
-EMAIL = Limits(concurrency=4)
+#: Email has no platform limits of ours; the SMTP pool (PAPERBOY_SMTP_CONCURRENCY connections)
+#: bounds what is sent at once. Claiming more deliveries than there are connections keeps the
+#: connections busy while the ledger is written: with 4 each claim was one delivery and its own
+#: transaction (123 messages/s to aiosmtpd on loopback), with 32, 226 (benchmarks/bench_email.py).
+#: It is also the most a crash can leave claimed and unmarked. ``scheduler.publish`` raises it
+#: to the pool's size when PAPERBOY_SMTP_CONCURRENCY is larger.
+EMAIL = Limits(concurrency=32)
 DEFAULTS = {"telegram": TELEGRAM, "discord": DISCORD, "discord-webhook": DISCORD_WEBHOOK, "email": EMAIL}
 
 

@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 
@@ -48,6 +48,15 @@ class PublishReport:
     fanout: FanoutReport | None = None
 
 
+def email_limits(limits: Mapping[str, Limits], settings: Settings) -> Mapping[str, Limits]:
+    """``limits`` with email's claims at least PAPERBOY_SMTP_CONCURRENCY: fewer deliveries under
+    way than the SMTP pool has connections would leave connections idle."""
+    email = limits.get("email")
+    if email is None or email.concurrency >= settings.smtp_concurrency:
+        return limits
+    return {**limits, "email": replace(email, concurrency=settings.smtp_concurrency)}
+
+
 class Publisher:
     def __init__(
         self,
@@ -72,7 +81,7 @@ class Publisher:
             channels,
             self.contents,
             base_url=settings.base_url,
-            limits=limits,
+            limits=email_limits(limits, settings),
             sleep=sleep,
             bounce_limit=settings.bounce_limit,
         )

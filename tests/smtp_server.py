@@ -49,6 +49,7 @@ class Inbox:
         self.sessions: list[Session] = []  # each connection that sent MAIL, once
         self.encrypted: list[bool] = []  # and whether it was over TLS (STARTTLS or from the start)
         self.refusals: list[tuple[str, str]] = []  # (recipient, reply) as answered
+        self.mail_options: list[list[str]] = []  # MAIL FROM's parameters (SIZE=, SMTPUTF8), each time
         self._refuse: dict[str, list[str]] = {}
         self._drop_data: dict[str, int] = {}
         self._close_after: int | None = None
@@ -84,6 +85,7 @@ class Inbox:
             if not any(known is session for known in self.sessions):
                 self.sessions.append(session)
                 self.encrypted.append(server.transport.get_extra_info("ssl_object") is not None)
+            self.mail_options.append(list(options))
         envelope.mail_from = address
         envelope.mail_options.extend(options)
         return "250 OK"

@@ -24,6 +24,7 @@ from bot.channels.email.smtp import SmtpPool, parse_smtp_url
 from bot.channels.email.tokens import UNSUBSCRIBE, Signer
 from bot.config import DEFAULT_TEMPLATES, Settings
 from bot.render.environment import Templates
+from scheduler.limits import DEFAULTS
 from scheduler.publish import Publisher
 from tests.smtp_server import Inbox, smtp_server
 from tests.test_publish import DAY, LONG_AGO, Sleeps
@@ -249,3 +250,17 @@ def _ledger(archive: Archive) -> list[Any]:
     from scheduler.ledger import Ledger
 
     return Ledger(archive, "reader").listing()
+
+
+def test_paperboy_smtp_concurrency_reaches_the_fanout(seeded_sqlite: Archive, tmp_path: Path) -> None:
+    """The fan-out claims at least as many email deliveries as the pool has connections (and
+    the default's 32 when PAPERBOY_SMTP_CONCURRENCY is smaller); other platforms are untouched."""
+    env = {"PAPERBOY_FROM": "digest@mail.example", "PAPERBOY_DATA_DIR": str(tmp_path)}
+    for given, claimed in (("4", 32), ("48", 48), ("64", 64)):
+        settings = Settings.from_env({**env, "PAPERBOY_SMTP_CONCURRENCY": given})
+        channel = email_channel(settings, {"PAPERBOY_SMTP_URL": "smtp://127.0.0.1:2525"})
+        publisher = Publisher(seeded_sqlite, settings, {"email": channel}, worker="test-worker")
+        assert publisher.fanout.limits["email"].concurrency == claimed
+        assert publisher.fanout.capacity == claimed
+        assert publisher.fanout.limits["telegram"] == DEFAULTS["telegram"]
+        assert isinstance(channel.transport, SmtpPool) and channel.transport.size == int(given)

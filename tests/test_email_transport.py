@@ -14,7 +14,7 @@ import pytest
 from bot.channels.base import Permanent, Transient
 from bot.channels.email.maildir import MaildirTransport
 from bot.channels.email.sender import build_notice, email_channel
-from bot.channels.email.smtp import SmtpPool, SmtpUrl, parse_smtp_url
+from bot.channels.email.smtp import SmtpPool, SmtpUrl, parse_smtp_url, wire
 from bot.channels.email.transport import Outgoing, transport_from_env
 from bot.config import Settings
 from bot.errors import InputError
@@ -189,3 +189,30 @@ def test_the_test_server_misbehaves_as_scripted() -> None:
 
         asyncio.run(main())
     assert inbox.refusals == [("ada@example.org", "550 5.1.1 no such user")] and len(inbox.accepted) == 1
+
+
+def test_the_wire_form_is_crlf_dot_stuffed_and_sized_before_stuffing() -> None:
+    assert wire(b".top\nmid\n.\n..two\nend") == (b"..top\r\nmid\r\n..\r\n...two\r\nend\r\n.\r\n", 26)
+    assert wire(b"a\rb\r\nc\nd\r\n") == (b"a\r\nb\r\nc\r\nd\r\n.\r\n", 12)  # lone CR and LF become CRLF
+    assert wire(b"") == (b"\r\n.\r\n", 2)
+
+
+def test_a_copy_arrives_byte_for_byte_whatever_its_dots_and_line_ends() -> None:
+    """Lines that are or start with a dot, a lone CR, LF and CRLF: the server gets the message
+    as written (in CRLF), told its true size, and the connection carries the next one."""
+    lf = b"Subject: dots\n\n.\n.hidden\n..two\nlast line without an end"
+    mixed = b"Subject: mixed\r\n\r\none\rtwo\nthree\r\n.\r\n"
+    with smtp_server() as (inbox, port):
+        pool = SmtpPool(parse_smtp_url(f"smtp://127.0.0.1:{port}"))
+
+        async def main() -> None:
+            await pool.deliver(Outgoing("digest@mail.example", "ada@example.org", lf))
+            await pool.deliver(Outgoing("digest@mail.example", "bob@example.org", mixed))
+            await pool.close()
+
+        asyncio.run(main())
+    assert [item.data for item in inbox.accepted] == [
+        b"Subject: dots\r\n\r\n.\r\n.hidden\r\n..two\r\nlast line without an end\r\n",
+        b"Subject: mixed\r\n\r\none\r\ntwo\r\nthree\r\n.\r\n",
+    ]
+    assert inbox.mail_options == [["SIZE=62"], ["SIZE=38"]] and inbox.connections == 1
