@@ -25,7 +25,8 @@ The parts: options, registry and records in ``discord_standin_state``; routes in
 checks in ``discord_standin_commands``; errors and records in ``discord_standin_rules``; rate
 limits and faults in ``discord_standin_limits``. Faults: ``fail``, ``forbid``, ``delete_channel``,
 ``delete_webhook``. Users act through ``interaction`` (an INTERACTION_CREATE payload), which
-``deliver`` hands to a client as the gateway would.
+``gateway_dispatch`` sends over the stand-in's gateway (``discord_standin_gateway``; GET
+/gateway/bot points there) or ``deliver`` hands to a client directly.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from typing import Any
 from aiohttp import web
 
 from tests import discord_standin_rules as rules
+from tests.discord_standin_gateway import Gateway
 from tests.discord_standin_interactions import InteractionApi
 from tests.discord_standin_limits import Fault
 from tests.discord_standin_rules import ApiError, Json
@@ -107,18 +109,31 @@ class DiscordStandIn(InteractionApi):
 
     _runner: web.AppRunner | None = None
 
+    def __init__(self, *, gateway: dict[str, Any] | None = None, **options: Any) -> None:
+        """``options``: ``DiscordState``'s; ``gateway``: ``Gateway``'s (heartbeat_interval, …)."""
+        super().__init__(**options)
+        self.gateway = Gateway(self, **(gateway or {}))
+
     async def __aenter__(self) -> DiscordStandIn:
         app = web.Application()
+        self.gateway.mount(app)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, shutdown_timeout=1.0)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.base = f"http://127.0.0.1:{self._runner.addresses[0][1]}{PREFIX}"
+        port = self._runner.addresses[0][1]
+        self.base = f"http://127.0.0.1:{port}{PREFIX}"
+        self.gateway.url = self.gateway_url = f"ws://127.0.0.1:{port}/gateway"
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        await self.gateway.close()
         if self._runner is not None:
             await self._runner.cleanup()
+
+    async def gateway_dispatch(self, event: str, data: Json) -> int:
+        """Send a dispatch to the bot's gateway sessions (``Gateway.dispatch``)."""
+        return await self.gateway.dispatch(event, data)
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         method, path = request.method, request.path.removeprefix(PREFIX)
@@ -210,13 +225,15 @@ class DiscordStandIn(InteractionApi):
 
 @contextlib.contextmanager
 def route_base(api: DiscordStandIn) -> Iterator[str]:
-    """Point discord.py's REST and webhook URLs (``discord.http.Route.BASE``) at the stand-in."""
-    before = discord.http.Route.BASE
+    """Point discord.py's REST and webhook URLs (``discord.http.Route.BASE``) at the stand-in; the
+    gateway URL, which a bot sets from GET /gateway/bot, is put back as well."""
+    websocket = discord.gateway.DiscordWebSocket
+    before, gateway = discord.http.Route.BASE, websocket.DEFAULT_GATEWAY
     discord.http.Route.BASE = api.base
     try:
         yield api.base
     finally:
-        discord.http.Route.BASE = before
+        discord.http.Route.BASE, websocket.DEFAULT_GATEWAY = before, gateway
 
 
 def deliver(client: discord.Client, payload: Json) -> None:

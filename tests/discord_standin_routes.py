@@ -28,6 +28,8 @@ from tests.discord_standin_state import FORUM_TYPES, Call, DiscordState
 class RestApi(DiscordState):
     """Bot routes (login, channels, messages, forum posts, commands) and webhook routes."""
 
+    gateway_url = ""  # the stand-in's gateway (ws://…/gateway), once it serves
+
     # -- bot routes ------------------------------------------------------------------------------
 
     async def _route_get_me(self, call: Call) -> Json:
@@ -50,7 +52,7 @@ class RestApi(DiscordState):
 
     async def _route_get_gateway(self, call: Call) -> Json:
         limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
-        return {"url": "wss://gateway.invalid", "shards": 1, "session_start_limit": limit}
+        return {"url": self.gateway_url, "shards": 1, "session_start_limit": limit}
 
     async def _route_get_channel(self, call: Call) -> Json:
         return self.channel_json(self._channel(call.params["channel_id"], write=False))

@@ -1,5 +1,6 @@
 """The Discord bot end to end: the real discord.py client, its command tree and buttons, answering
-INTERACTION_CREATE payloads delivered as the gateway would, against the stand-in Discord API,
+INTERACTION_CREATE payloads handed to it directly (``deliver``; it is connected to the stand-in's
+gateway too, where ``test_discord_run`` sends them), against the stand-in Discord API,
 which refuses what Discord refuses (limits, response types, acknowledging twice or too late).
 
 The harness here (``play``, ``Session``) is shared with ``test_discord_bot_subscribe.py``.
@@ -9,12 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import yarl
 
 from bot.archive import queries
 from bot.archive.store import Archive
@@ -28,7 +28,7 @@ from bot.models import Digest, Subscription
 from bot.render.context import paper_view
 from bot.render.discord import embed_size
 from bot.render.environment import Templates
-from tests.discord_standin import DiscordStandIn, deliver, discord, route_base
+from tests.discord_standin import DiscordStandIn, deliver, route_base
 from tests.discord_standin_rules import EPHEMERAL, InteractionResponse, Json, Message
 from tests.discord_standin_state import Call
 from tests.hostile import DAY, hostile_papers
@@ -153,19 +153,6 @@ async def handled(timeout: float = 30.0) -> None:
 Scenario = Callable[[Session], Awaitable[Any]]
 
 
-@contextlib.contextmanager
-def offline_gateway(api: DiscordStandIn) -> Iterator[None]:
-    """Point discord.py's gateway at the stand-in, which has none: the bot keeps retrying there,
-    never on the internet, while the tests hand it interactions themselves (``deliver``)."""
-    websocket = discord.gateway.DiscordWebSocket
-    before = websocket.DEFAULT_GATEWAY
-    websocket.DEFAULT_GATEWAY = yarl.URL(api.base.replace("http://", "ws://").replace("/api/v10", "/gateway"))
-    try:
-        yield
-    finally:
-        websocket.DEFAULT_GATEWAY = before
-
-
 class StandIn(DiscordStandIn):
     """The stand-in, and Discord's "thinking…" placeholder of a deferred answer, which a bot may
     delete (to answer privately instead); the stand-in writes a deferred answer's message only
@@ -192,7 +179,7 @@ async def stand_in() -> AsyncIterator[DiscordStandIn]:
         api.add_channel(FORUM, GUILD, "forum", name="digests")
         api.add_channel(POST, GUILD, "thread", name="Digests go here", parent_id=FORUM)
         api.add_channel(THREAD, GUILD, "thread", name="chat about papers", parent_id=NEWS)
-        with route_base(api), offline_gateway(api):
+        with route_base(api):
             yield api
 
 
@@ -213,7 +200,7 @@ async def running(
 
 def checked(api: DiscordStandIn) -> DiscordStandIn:
     """Discord accepted every call, every message keeps its limits, and no reply pinged anyone."""
-    assert [e for e in api.errors if not e[1].startswith("/gateway")] == []
+    assert api.errors == []
     for message in api.messages:
         shown = {"content": message.content, "embeds": message.embeds, "components": message.components}
         assert discord_violations(shown) == [], message

@@ -8,6 +8,7 @@ outbound connection. Settings:
 
 - ``PAPERBOY_DISCORD_TOKEN``: the bot's token (turns it on);
 - ``PAPERBOY_DISCORD_API_URL``: another REST base than Discord's (a proxy, or the tests' stand-in);
+  the gateway is then the one its ``GET /gateway/bot`` names;
 - ``PAPERBOY_DISCORD_GUILD``: a server id to register the commands in, instead of globally;
 - ``PAPERBOY_DISCORD_SHARDS``: ``auto`` or a number runs an ``AutoShardedClient`` (Discord requires
   shards from 2,500 servers); unset, one connection.
@@ -25,7 +26,7 @@ from typing import Any, ClassVar, Literal
 import discord
 
 from bot.archive.store import Archive
-from bot.channels.discord.api import api_base, use_api_base
+from bot.channels.discord.api import DISCORD_API, api_base, use_api_base, use_gateway
 from bot.channels.discord.commands import CommandTree, Translator
 from bot.channels.discord.responder import DEFER_AFTER, OnSubscribe, Responder
 from bot.commands import PAGE_SIZE
@@ -88,6 +89,7 @@ class DiscordBot:
         use_api_base(self.api_url)
         try:
             await self._login()
+            await self._find_gateway()
             await self.sync()
         except BaseException:
             await self.client.close()  # its HTTP session, which login opened
@@ -102,6 +104,21 @@ class DiscordBot:
             await self.client.login(self.token)
         except discord.LoginFailure:
             raise InputError("Discord refused PAPERBOY_DISCORD_TOKEN: copy the bot's token again") from None
+
+    async def _find_gateway(self) -> None:
+        """Another API than Discord's has its own gateway: connect where its /gateway/bot says.
+        (discord.py asks Discord's only when sharding automatically; Discord's is the default.)"""
+        if self.api_url == DISCORD_API:
+            use_gateway(None)
+            return
+        try:
+            _, url, _ = await self.client.http.get_bot_gateway()
+        except discord.GatewayNotFound:
+            raise InputError(
+                f"PAPERBOY_DISCORD_API_URL {self.api_url} names no gateway (GET /gateway/bot failed):"
+                " check the URL, or unset it to use Discord's"
+            ) from None
+        use_gateway(url)
 
     async def sync(self) -> list[discord.app_commands.AppCommand]:
         """Register the commands: in ``guild`` only (instant), or globally."""
