@@ -233,3 +233,26 @@ def test_a_refused_token_or_server_stops_start_up_with_a_clear_message(seeded_sq
 
     api = asyncio.run(main())
     assert [e[2:] for e in api.errors if not e[1].startswith("/gateway")] == [(401, 0), (403, 50001)]
+
+
+def test_stopping_while_a_shard_is_starting_leaves_no_heartbeat_thread(seeded_sqlite: Archive) -> None:
+    """A second shard waits 5 s between HELLO and IDENTIFY (Discord's identify rate), beating from
+    a thread all the while, unknown to the client until it is launched: stopping then must end
+    that thread, or it outlives the event loop and fails at its next beat (CI caught this)."""
+    import threading
+
+    def beating() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name.startswith("keep-alive-handler") and t.is_alive()]
+
+    async def main() -> None:
+        async with stand_in() as api:
+            bot = DiscordBot(seeded_sqlite, Settings.from_env({}), api.token, api_url=api.base, shards=2)
+            await bot.start()
+            await api.gateway.wait_for(lambda: len(api.gateway.heartbeats) >= 2)  # both shards said HELLO
+            assert len(api.gateway.identifies) == 1  # the second is still waiting to identify
+            await bot.stop()
+
+    asyncio.run(main())
+    for thread in beating():  # its next beat is 41 s away (Discord's interval): it must be stopped
+        thread.join(timeout=2)
+    assert beating() == []

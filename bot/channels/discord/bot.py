@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import threading
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
@@ -141,6 +142,7 @@ class DiscordBot:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._gateway
             self._gateway = None
+        await _close_half_made(asyncio.get_running_loop())
 
     async def _connect(self) -> None:
         """The gateway connection, kept up until ``stop``. discord.py reconnects a dropped one
@@ -161,6 +163,21 @@ class DiscordBot:
                 log.warning("no discord gateway connection (%s); trying again in %.0f s", cause, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_RETRY_DELAY)
+
+
+async def _close_half_made(loop: asyncio.AbstractEventLoop) -> None:
+    """Close the gateway connections this loop never finished, and their heartbeat threads.
+
+    A shard still starting when the bot stops (HELLO in, waiting its turn to IDENTIFY) already
+    beats from a thread and holds a socket, neither known to the client until the shard is
+    launched, so ``close()`` misses both: the thread would outlive the loop and fail at its next
+    beat, the socket would be left open. discord.py's heartbeat threads name their connection.
+    """
+    for thread in threading.enumerate():
+        if isinstance(thread, discord.gateway.KeepAliveHandler) and thread.ws.loop is loop:
+            thread.stop()
+            with contextlib.suppress(Exception):
+                await thread.ws.close(1000)
 
 
 def from_env(
