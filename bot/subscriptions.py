@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -157,6 +157,25 @@ def all_subscriptions(
         stmt = stmt.where(subscriptions.c.kind == kind)
     with archive.engine.connect() as conn:
         return [subscription_from_row(row._mapping) for row in conn.execute(stmt)]
+
+
+def active_pages(archive: Archive, size: int = 1000) -> Iterator[list[Subscription]]:
+    """Every active subscription, ``size`` at a time in id order, each page its own short read
+    (no cursor held open while the caller writes, which SQLite would make wait)."""
+    after = 0
+    while True:
+        stmt = (
+            select(subscriptions)
+            .where(subscriptions.c.status == "active", subscriptions.c.id > after)
+            .order_by(subscriptions.c.id)
+            .limit(size)
+        )
+        with archive.engine.connect() as conn:
+            page = [subscription_from_row(row._mapping) for row in conn.execute(stmt)]
+        if not page:
+            return
+        yield page
+        after = page[-1].id
 
 
 def set_status(archive: Archive, subscription_id: int, status: str, error: str | None = None) -> None:

@@ -13,7 +13,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from sqlalchemy import select
@@ -34,6 +34,8 @@ from scheduler.limits import DEFAULTS, Limits
 
 log = logging.getLogger("paperboy.publish")
 SITE = "web"  # the web archive and feeds: a channel with no subscribers, rebuilt on each publish
+#: Subscriptions read and written to the ledger at a time when a day is opened.
+AUDIENCE_PAGE = 1000
 
 
 @dataclass
@@ -120,15 +122,17 @@ class Publisher:
 
     def audience(
         self, day: dt.date, papers: Sequence[Paper], kinds: Sequence[str] | None
-    ) -> list[Subscription]:
+    ) -> Iterator[list[Subscription]]:
+        """Who gets ``day``, a page at a time: memory stays flat in the number of subscribers."""
         cutoff = self.cutoff(day)
-        return [
-            sub
-            for sub in subscriptions.all_subscriptions(self.archive, status="active")
-            if (kinds is None or sub.kind in kinds)
-            and sub.created <= cutoff
-            and any(sub.wants(paper.tags) for paper in papers)
-        ]
+        for page in subscriptions.active_pages(self.archive, AUDIENCE_PAGE):
+            yield [
+                sub
+                for sub in page
+                if (kinds is None or sub.kind in kinds)
+                and sub.created <= cutoff
+                and any(sub.wants(paper.tags) for paper in papers)
+            ]
 
     async def publish(
         self, day: dt.date, *, kinds: Sequence[str] | None = None, dry_run: bool = False
@@ -136,22 +140,26 @@ class Publisher:
         papers, source = self.choose(day, record=not dry_run)
         if not papers:
             return PublishReport(day, "nothing", 0, 0, 0, site=False, dry_run=dry_run)
-        audience = self.audience(day, papers, [k for k in kinds if k != SITE] if kinds else None)
+        only = [k for k in kinds if k != SITE] if kinds else None
         rebuild = kinds is None or SITE in kinds
         if dry_run:
-            return PublishReport(day, source, len(papers), len(audience), 0, site=rebuild, dry_run=True)
+            count = sum(len(page) for page in self.audience(day, papers, only))
+            return PublishReport(day, source, len(papers), count, 0, site=rebuild, dry_run=True)
         self._record(day, papers)
         if rebuild:
             self.rebuild_site()
-        opened = self.ledger.open(day, audience)
-        report = PublishReport(day, source, len(papers), len(audience), opened, site=rebuild, dry_run=False)
+        count = opened = 0
+        for page in self.audience(day, papers, only):
+            count += len(page)
+            opened += self.ledger.open(day, page)
+        report = PublishReport(day, source, len(papers), count, opened, site=rebuild, dry_run=False)
         report.fanout = await self.deliver()
         log.info(
             "published %s: %d papers (%s), %d subscribers, %d new deliveries",
             day,
             len(papers),
             source,
-            len(audience),
+            count,
             opened,
         )
         return report

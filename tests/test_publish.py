@@ -220,3 +220,28 @@ def test_one_channel_at_a_time(seeded: Archive, tmp_path: Path, kinds: list[str]
     assert report.site == (kinds == ["web"])
     assert (tmp_path / "site").exists() == (kinds == ["web"])
     assert len(channel.sent) == (0 if kinds == ["web"] else 1)
+
+
+def test_the_audience_is_read_and_written_a_page_at_a_time(
+    seeded: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory stays flat in the number of subscribers: pages of subscriptions, not all of them at
+    once; every active one in reach, over every page, once; paused and filtered ones left out."""
+    import scheduler.publish
+
+    monkeypatch.setattr(scheduler.publish, "AUDIENCE_PAGE", 2)
+    chats = [f"telegram:-10{n}" for n in range(7)]
+    subscribe(seeded, *chats)
+    subscribe(seeded, "telegram:-2001", tags=("no-such-tag",))
+    paused = store.add(seeded, "telegram:-3001", now=LONG_AGO)
+    store.set_status(seeded, paused.id, "paused")
+    pages = [len(page) for page in store.active_pages(seeded, 2)]
+    assert pages == [2, 2, 2, 2]  # eight active, the paused one left out
+    channel = RecordingChannel()
+    publisher = make(seeded, tmp_path, {"telegram": channel})
+    report = asyncio.run(publisher.publish(DAY, dry_run=True))
+    assert report.audience == 7 and channel.sent == []
+    report = asyncio.run(publisher.publish(DAY))
+    assert (report.audience, report.opened) == (7, 7)
+    assert sorted(target for target, _ in channel.sent) == sorted(c.split(":")[1] for c in chats)
+    assert asyncio.run(publisher.publish(DAY)).opened == 0  # a second publish opens nothing new
