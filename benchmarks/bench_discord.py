@@ -33,7 +33,6 @@ import datetime as dt
 import hashlib
 import json
 import math
-import multiprocessing
 import sys
 import tempfile
 import time
@@ -45,12 +44,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert  # noqa: E402
-
-from benchmarks.bench_telegram import TODAY, ledger_state, scale_limiters  # noqa: E402
-from bot.archive.parsers import ParseOptions, parse_file  # noqa: E402
-from bot.archive.schema import subscriptions  # noqa: E402
-from bot.archive.store import Archive, open_archive  # noqa: E402
+from benchmarks._chat_fanout import (  # noqa: E402
+    ledger_state,
+    peak_in_window,
+    scale_limiters,
+    second_process,
+    seeded_archive,
+    serve_until_stopped,
+)
 from bot.channels.discord.sender import DiscordChannel  # noqa: E402
 from bot.config import DEFAULT_TEMPLATES, Settings  # noqa: E402
 from bot.render.context import digest_view  # noqa: E402
@@ -61,7 +62,6 @@ from tests.discord_standin import DiscordStandIn  # noqa: E402
 from tests.discord_standin_rules import Message  # noqa: E402
 
 DAY = dt.date(2024, 6, 18)  # 3 Discord messages
-LONG_AGO = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 GUILD = 1_100_000_000_000_000_001
 #: Discord's limits, as the stand-in enforces them and the floor is computed.
 GLOBAL_PER_SECOND, PER_CHANNEL, PER_CHANNEL_SECONDS = 50, 5, 5.0
@@ -69,19 +69,6 @@ GLOBAL_PER_SECOND, PER_CHANNEL, PER_CHANNEL_SECONDS = 50, 5, 5.0
 
 def channel_ids(count: int) -> list[int]:
     return [1_200_000_000_000_000_000 + n for n in range(count)]
-
-
-def fresh_archive(folder: Path, channels: Sequence[int]) -> Archive:
-    archive = open_archive(f"sqlite:///{folder}/archive.db")
-    for path in sorted((ROOT / "seeds").iterdir()):
-        archive.ingest(parse_file(path, ParseOptions(today=TODAY)))
-    rows = [
-        {"kind": "discord", "target": str(channel), "tags": "[]", "status": "active", "created": LONG_AGO}
-        for channel in channels
-    ]
-    with archive.engine.begin() as conn:
-        conn.execute(insert(subscriptions), rows)
-    return archive
 
 
 def digest(content: str, titles: Sequence[str]) -> str:
@@ -102,11 +89,6 @@ def tally(api: DiscordStandIn, period: float) -> dict[str, Any]:
     for message in api.messages:
         per_channel[message.channel_id].append(message)
     times = sorted(message.at for message in api.messages)
-    peak, first = 0, 0
-    for last, at in enumerate(times):  # the most messages accepted in any window of ``period``
-        while at - times[first] >= period:
-            first += 1
-        peak = max(peak, last - first + 1)
     sequences = [[sent_digest(m) for m in seq] for seq in per_channel.values()]
     return {
         "accepted": len(api.messages),
@@ -117,7 +99,7 @@ def tally(api: DiscordStandIn, period: float) -> dict[str, Any]:
         "sequences": dict(collections.Counter("/".join(seq) for seq in sequences)),
         "first_at": times[0] if times else 0.0,
         "last_at": times[-1] if times else 0.0,
-        "peak_per_window": peak,
+        "peak_per_window": peak_in_window(times, period),
     }
 
 
@@ -126,12 +108,7 @@ async def _serve(channels: Sequence[int], scale: float, pipe: Connection) -> Non
         api.add_guild(GUILD, "Benchmark")
         for channel in channels:
             api.add_channel(channel, GUILD, "text")
-        pipe.send((api.token, api.base))
-        try:
-            await asyncio.get_running_loop().run_in_executor(None, pipe.recv)  # "stop"
-        except EOFError:  # the benchmark failed and closed its end
-            return
-        pipe.send(tally(api, scale))
+        await serve_until_stopped(pipe, (api.token, api.base), lambda: tally(api, scale))
 
 
 def serve(channels: Sequence[int], scale: float, pipe: Connection) -> None:
@@ -151,16 +128,10 @@ def floor_seconds(messages: int, per_channel: int, scale: float) -> dict[str, fl
 
 async def measure(folder: Path, count: int, day: dt.date, scale: float) -> dict[str, Any]:
     channels = channel_ids(count)
-    archive = fresh_archive(folder, channels)
+    archive = seeded_archive(folder, "discord", channels)
     settings = dataclasses.replace(Settings.from_env({}), site_dir=folder / "site")
     scale_limiters(scale)
-    loop = asyncio.get_running_loop()
-    context = multiprocessing.get_context("spawn")
-    mine, theirs = context.Pipe()
-    process = context.Process(target=serve, args=(channels, scale, theirs))
-    process.start()
-    try:
-        token, base = await loop.run_in_executor(None, mine.recv)
+    async with second_process(serve, channels, scale) as ((token, base), finish):
         channel = DiscordChannel(token, Templates(DEFAULT_TEMPLATES), base)
         publisher = Publisher(archive, settings, {"discord": channel}, worker="bench")
         papers = publisher.contents(day)
@@ -171,13 +142,7 @@ async def measure(folder: Path, count: int, day: dt.date, scale: float) -> dict[
             elapsed = time.perf_counter() - began
         finally:
             await channel.close()
-        mine.send("stop")
-        seen: dict[str, Any] = await loop.run_in_executor(None, mine.recv)
-    finally:
-        mine.close()
-        process.join(timeout=10)
-        if process.is_alive():
-            process.terminate()
+        seen = await finish()
     per_channel = len(rendered.messages)
     messages = count * per_channel
     floor = floor_seconds(messages, per_channel, scale)

@@ -34,11 +34,10 @@ import datetime as dt
 import hashlib
 import itertools
 import json
-import multiprocessing
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -47,12 +46,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, insert, select  # noqa: E402
-
-import scheduler.limits  # noqa: E402
-from bot.archive.parsers import ParseOptions, parse_file  # noqa: E402
-from bot.archive.schema import deliveries, subscriptions  # noqa: E402
-from bot.archive.store import Archive, open_archive  # noqa: E402
+from benchmarks._chat_fanout import (  # noqa: E402
+    Tally,
+    ledger_state,
+    peak_in_window,
+    scale_limiters,
+    second_process,
+    seeded_archive,
+    serve_until_stopped,
+)
 from bot.channels.telegram.sender import TelegramChannel, make_bot  # noqa: E402
 from bot.config import DEFAULT_TEMPLATES, Settings  # noqa: E402
 from bot.render.context import digest_view  # noqa: E402
@@ -63,8 +65,6 @@ from tests.telegram_standin_rules import Sent  # noqa: E402
 
 #: 2 Telegram messages (3 papers); 2024-07-11 is 3 messages, 2024-06-18 is 5.
 DAY = dt.date(2024, 3, 15)
-TODAY = dt.date(2026, 11, 23)  # as in the tests: parsing does not depend on the clock
-LONG_AGO = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 #: Telegram's limits, as the stand-in enforces them and the floor is computed.
 OVERALL_PER_SECOND, PER_CHAT_SECONDS, GROUP_PER_MINUTE = 30, 1.0, 20
 
@@ -84,19 +84,6 @@ def chat_list(count: int) -> list[Chat]:
     return chats
 
 
-def fresh_archive(folder: Path, chats: Sequence[Chat]) -> Archive:
-    archive = open_archive(f"sqlite:///{folder}/archive.db")
-    for path in sorted((ROOT / "seeds").iterdir()):
-        archive.ingest(parse_file(path, ParseOptions(today=TODAY)))
-    rows = [
-        {"kind": "telegram", "target": str(chat), "tags": "[]", "status": "active", "created": LONG_AGO}
-        for chat, _type in chats
-    ]
-    with archive.engine.begin() as conn:
-        conn.execute(insert(subscriptions), rows)
-    return archive
-
-
 def digest(text: str) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
@@ -107,11 +94,6 @@ def tally(api: TelegramStandIn, period: float) -> dict[str, Any]:
     for sent in api.sent:
         chats[sent.chat_id].append(sent)
     times = sorted(sent.at for sent in api.sent)
-    peak, first = 0, 0
-    for last, at in enumerate(times):  # the most sends accepted in any window of ``period``
-        while at - times[first] >= period:
-            first += 1
-        peak = max(peak, last - first + 1)
     gaps = [b.at - a.at for seq in chats.values() for a, b in itertools.pairwise(seq)]
     texts = [[digest(sent.text) for sent in seq] for seq in chats.values()]
     return {
@@ -122,7 +104,7 @@ def tally(api: TelegramStandIn, period: float) -> dict[str, Any]:
         "sequences": dict(collections.Counter("/".join(seq) for seq in texts)),
         "first_at": times[0] if times else 0.0,
         "last_at": times[-1] if times else 0.0,
-        "peak_per_window": peak,
+        "peak_per_window": peak_in_window(times, period),
         "min_chat_gap": min(gaps, default=0.0),
     }
 
@@ -138,20 +120,12 @@ def open_standin(api: TelegramStandIn, chats: Sequence[Chat]) -> None:
 async def _serve(chats: Sequence[Chat], scale: float, pipe: Connection) -> None:
     async with TelegramStandIn(scale=scale) as api:
         open_standin(api, chats)
-        pipe.send((api.token, api.base_url))
-        try:
-            await asyncio.get_running_loop().run_in_executor(None, pipe.recv)  # "stop"
-        except EOFError:  # the benchmark failed and closed its end
-            return
-        pipe.send(tally(api, scale))
+        await serve_until_stopped(pipe, (api.token, api.base_url), lambda: tally(api, scale))
 
 
 def serve(chats: Sequence[Chat], scale: float, pipe: Connection) -> None:
     """The stand-in in a process of its own: its address out, then its tally when told to stop."""
     asyncio.run(_serve(chats, scale, pipe))
-
-
-Tally = Callable[[], Awaitable[dict[str, Any]]]
 
 
 @asynccontextmanager
@@ -168,47 +142,8 @@ async def standin(
 
             yield api.token, api.base_url, local
         return
-    loop = asyncio.get_running_loop()
-    mine, theirs = multiprocessing.get_context("spawn").Pipe()
-    process = multiprocessing.get_context("spawn").Process(target=serve, args=(chats, scale, theirs))
-    process.start()
-    try:
-        token, base_url = await loop.run_in_executor(None, mine.recv)
-
-        async def remote() -> dict[str, Any]:
-            mine.send("stop")
-            result: dict[str, Any] = await loop.run_in_executor(None, mine.recv)
-            return result
-
+    async with second_process(serve, chats, scale) as ((token, base_url), remote):
         yield token, base_url, remote
-    finally:
-        mine.close()
-        process.join(timeout=10)
-        if process.is_alive():
-            process.terminate()
-
-
-def scale_limiters(scale: float) -> None:
-    """Paperboy's windows ``scale`` times as long, their counts unchanged (as the stand-in's)."""
-    if scale == 1:
-        return
-    per = scheduler.limits._per
-    scheduler.limits._per = lambda limit, period: per(limit, period * scale)
-
-
-def ledger_state(archive: Archive) -> dict[str, Any]:
-    with archive.engine.connect() as conn:
-        by_status = select(deliveries.c.status, func.count()).group_by(deliveries.c.status)
-        statuses: dict[str, int] = {status: count for status, count in conn.execute(by_status)}
-        by_attempts = select(deliveries.c.attempts, func.count()).group_by(deliveries.c.attempts)
-        attempts: dict[int, int] = {tries: count for tries, count in conn.execute(by_attempts)}
-        ids = conn.execute(select(deliveries.c.message_ids).where(deliveries.c.status == "sent")).scalars()
-        parts = collections.Counter(len(json.loads(value or "[]")) for value in ids)
-    return {
-        "statuses": statuses,
-        "attempts": attempts,
-        "message_ids_per_row": dict(parts),
-    }
 
 
 def floor_seconds(messages: int, per_chat: int, groups: bool, scale: float) -> dict[str, float]:
@@ -229,7 +164,7 @@ async def run(count: int, day: dt.date, scale: float, in_process: bool) -> dict[
 
 async def measure(folder: Path, count: int, day: dt.date, scale: float, in_process: bool) -> dict[str, Any]:
     chats = chat_list(count)
-    archive = fresh_archive(folder, chats)
+    archive = seeded_archive(folder, "telegram", (chat for chat, _type in chats))
     settings = dataclasses.replace(Settings.from_env({}), site_dir=folder / "site")
     scale_limiters(scale)
     async with standin(chats, scale, in_process) as (token, base_url, finish):
