@@ -35,6 +35,17 @@ _WEBHOOK = re.compile(
 )
 
 
+#: A webhook's token wherever a URL to it is quoted (an error text, a log line): everything up to
+#: where a URL's path segment ends.
+_WEBHOOK_TOKEN = re.compile(r"(/webhooks/[0-9]+/)[^/?#\s'\"]+")
+
+
+def hide_webhook_tokens(text: str, mask: str = "…") -> str:
+    """``text`` with every Discord webhook token in it replaced by ``mask``: the token is the
+    webhook's only secret, and its URL turns up in aiohttp's errors and discord.py's logs."""
+    return _WEBHOOK_TOKEN.sub(lambda found: found[1] + mask, text) if "/webhooks/" in text else text
+
+
 def parse_address(address: str) -> tuple[str, str]:
     """``KIND:TARGET`` checked for its platform; a clear ``InputError`` otherwise."""
     kind, _, target = address.strip().partition(":")

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.subscriptions import hide_webhook_tokens
+
 SECRET_SETTINGS = ("_TOKEN", "_SECRET", "_PASSWORD", "_SECRET_KEY", "SMTP_URL", "DATABASE_URL")
 MASK = "***"
-_WEBHOOK_TOKEN = re.compile(r"(/webhooks/\d+/)[A-Za-z0-9._-]+")
 
 
 class Redact(logging.Filter):
@@ -28,7 +28,7 @@ class Redact(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        text = _WEBHOOK_TOKEN.sub(rf"\1{MASK}", message) if "/webhooks/" in message else message
+        text = hide_webhook_tokens(message, MASK)
         for secret in self.secrets:
             text = text.replace(secret, MASK)
         if text != message:

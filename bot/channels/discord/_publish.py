@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -34,6 +33,7 @@ from bot.render._split import take, utf16_len
 from bot.render.context import DigestView
 from bot.render.discord import CONTENT, DiscordMessage, render_discord
 from bot.render.environment import Templates
+from bot.subscriptions import hide_webhook_tokens
 
 #: A wait for Discord's rate limits longer than this surfaces as ``RetryAfter`` instead of being
 #: slept inside discord.py, where it would hold a sending slot (or, for a Cloudflare-sized wait,
@@ -44,7 +44,6 @@ THREAD_NAME = 100
 #: (status, code) answers that mean the target will never take a message again: missing access,
 #: missing permissions, unknown channel, unknown webhook, invalid webhook token.
 GONE = {(403, 50001), (403, 50013), (404, 10003), (404, 10015), (401, 50027)}
-_WEBHOOK_TOKEN = re.compile(r"(/webhooks/[0-9]+/)[^/?#\s'\"]+")
 
 
 @dataclass(frozen=True)
@@ -202,7 +201,7 @@ class DiscordPublisher(Channel):
 def without_tokens(text: str) -> str:
     """An error's text with any webhook token cut out: aiohttp's errors quote the request's URL,
     and the fan-out keeps the text in the ledger and shows it to the operator."""
-    return _WEBHOOK_TOKEN.sub(r"\1…", text)
+    return hide_webhook_tokens(text)
 
 
 class LongWait(Exception):
