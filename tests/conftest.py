@@ -41,6 +41,20 @@ def unavailable(requirement: str, message: str) -> NoReturn:
     pytest.skip(message)
 
 
+def run_env(db: str, folder: Path, **settings: str) -> dict[str, str]:
+    """The environment of a ``paperboy run`` subprocess that publishes today as it starts (midnight
+    UTC has passed at any hour) from the seeds, plus a platform's ``settings``."""
+    return {
+        **os.environ,
+        "PAPERBOY_DATABASE_URL": db,
+        "PAPERBOY_SITE_DIR": str(folder / "site"),
+        "PAPERBOY_INBOX": str(SEEDS),
+        "PAPERBOY_PUBLISH_AT": "00:00",
+        "PAPERBOY_TIMEZONE": "UTC",
+        **settings,
+    }
+
+
 @pytest.fixture(scope="session")
 def templates() -> Templates:
     return Templates(DEFAULT_TEMPLATES)

@@ -5,7 +5,6 @@ each, answers /tag over the gateway, and welcomes a channel that subscribes with
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 from bot import subscriptions as store
 from bot.archive.store import Archive, open_archive
 from scheduler.ledger import Ledger
-from tests.conftest import SEEDS
+from tests.conftest import run_env
 from tests.discord_standin import DiscordStandIn
 from tests.discord_standin_rules import Message
 from tests.platform_rules import discord_violations
@@ -54,16 +53,9 @@ def test_paperboy_run_identifies_publishes_and_answers_over_the_gateway(tmp_path
             with open_archive(db) as archive:
                 store.add(archive, f"discord:{NEWS}", now=LONG_AGO)  # subscribed long before today
                 store.add(archive, f"discord-webhook:{hook}", now=LONG_AGO)
-                env = {
-                    **os.environ,
-                    "PAPERBOY_DATABASE_URL": db,
-                    "PAPERBOY_SITE_DIR": str(tmp_path / "site"),
-                    "PAPERBOY_INBOX": str(SEEDS),
-                    "PAPERBOY_PUBLISH_AT": "00:00",  # midnight UTC has passed: today is due at any hour
-                    "PAPERBOY_TIMEZONE": "UTC",
-                    "PAPERBOY_DISCORD_TOKEN": api.token,
-                    "PAPERBOY_DISCORD_API_URL": api.base,
-                }
+                env = run_env(
+                    db, tmp_path, PAPERBOY_DISCORD_TOKEN=api.token, PAPERBOY_DISCORD_API_URL=api.base
+                )
                 proc = await asyncio.create_subprocess_exec(
                     sys.executable, "-m", "bot", "run", "--no-web",
                     env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

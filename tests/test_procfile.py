@@ -10,23 +10,18 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.conftest import ROOT, SEEDS
+from tests.conftest import ROOT, run_env
 from tests.test_service import free_port
 
 
 def test_honcho_starts_web_and_worker(tmp_path: Path) -> None:
     port = free_port()
-    env = {
-        **os.environ,
-        "PAPERBOY_DATABASE_URL": f"sqlite:///{tmp_path}/procfile.db",
-        "PAPERBOY_SITE_DIR": str(tmp_path / "site"),
-        "PAPERBOY_INBOX": str(SEEDS),
-        "PAPERBOY_PORT": str(port),
-        # Midnight UTC has always passed: today is due whatever time the test runs.
-        "PAPERBOY_PUBLISH_AT": "00:00",
-        "PAPERBOY_TIMEZONE": "UTC",
-        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-    }
+    env = run_env(
+        f"sqlite:///{tmp_path}/procfile.db",
+        tmp_path,
+        PAPERBOY_PORT=str(port),
+        PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    )
     honcho = subprocess.Popen(
         [sys.executable, "-m", "honcho", "-f", str(ROOT / "Procfile"), "start", "web", "worker"],
         env=env,

@@ -4,7 +4,6 @@ the day to subscribed chats and welcomes a new one; and the webhook mode, with i
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from pathlib import Path
@@ -19,7 +18,7 @@ from bot.channels.web.app import make_app
 from bot.channels.web.server import start
 from bot.config import Settings
 from bot.errors import InputError
-from tests.conftest import SEEDS
+from tests.conftest import run_env
 from tests.telegram_standin import TelegramStandIn
 from tests.test_publish import LONG_AGO
 from tests.test_service import free_port
@@ -36,16 +35,9 @@ def test_paperboy_run_answers_and_publishes_through_the_bot_api(tmp_path: Path) 
         async with TelegramStandIn() as api:
             api.add_user(ADA, "Ada")
             api.add_user(BOB, "Bob")
-            env = {
-                **os.environ,
-                "PAPERBOY_DATABASE_URL": db,
-                "PAPERBOY_SITE_DIR": str(tmp_path / "site"),
-                "PAPERBOY_INBOX": str(SEEDS),
-                "PAPERBOY_PUBLISH_AT": "00:00",  # midnight UTC has passed: today is due at any hour
-                "PAPERBOY_TIMEZONE": "UTC",
-                "PAPERBOY_TELEGRAM_TOKEN": api.token,
-                "PAPERBOY_TELEGRAM_API_URL": api.base_url,
-            }
+            env = run_env(
+                db, tmp_path, PAPERBOY_TELEGRAM_TOKEN=api.token, PAPERBOY_TELEGRAM_API_URL=api.base_url
+            )
             proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot", "run", "--no-web",
                 env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
