@@ -106,6 +106,7 @@ def test_a_paper_in_two_sources_keeps_both(seeded: Archive) -> None:
     seeded.ingest(later)
     mars = queries.find_paper(seeded, MARS_ID)
     assert mars.date == dt.date(2024, 7, 11)  # first featured
+    assert mars.days == (dt.date(2024, 7, 11), dt.date(2024, 8, 1))
     assert mars.tags == ("autoregressive-model", "text2img", "vq", "revisit")
     assert mars.commentary.startswith("Autoregressive Text to Image 모델.")
     assert mars.commentary.endswith("다시 읽어보니 흥미롭네요.")

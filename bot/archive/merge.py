@@ -42,4 +42,5 @@ def merge(appearances: Sequence[Paper]) -> Paper:
         source=first.source,
         line=first.line,
         date=first.date,
+        days=tuple(sorted({p.date for p in ordered if p.date is not None})),
     )

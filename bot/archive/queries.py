@@ -12,11 +12,11 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, Subquery, case, func, select, union
 
 from bot.archive.merge import merge
 from bot.archive.rows import entry_to_paper
-from bot.archive.schema import entries, paper_tags, papers, publications, sources, tags
+from bot.archive.schema import entries, paper_tags, papers, publications, releases, sources, tags
 from bot.archive.store import Archive
 from bot.archive.text import clean_query_text, like_escape, normalize_tag
 from bot.errors import NotFound, QueryError
@@ -144,16 +144,22 @@ def appearances(archive: Archive, paper_id: str) -> list[Appearance]:
         return [Appearance(*row) for row in conn.execute(stmt)]
 
 
-def days(archive: Archive) -> list[Day]:
-    """Each digest day with its number of papers, newest first."""
-    count = func.count(func.distinct(entries.c.paper_id))
-    stmt = (
-        select(sources.c.date, count)
+def _day_papers() -> Subquery:
+    """(day, paper_id) for every paper a day holds: the curator's digest of that day, and the
+    undated papers publishing gave it from the queue. A UNION, so a paper is counted once a day."""
+    digest = (
+        select(sources.c.date.label("day"), entries.c.paper_id.label("paper_id"))
         .join(entries, entries.c.source == sources.c.name)
         .where(sources.c.date.is_not(None))
-        .group_by(sources.c.date)
-        .order_by(sources.c.date.desc())
     )
+    return union(digest, select(releases.c.day, releases.c.paper_id)).subquery("day_papers")
+
+
+def days(archive: Archive) -> list[Day]:
+    """Each day of the archive with its number of papers, newest first: the days the curator
+    wrote a digest for, and the days published from the queue."""
+    held = _day_papers()
+    stmt = select(held.c.day, func.count()).group_by(held.c.day).order_by(held.c.day.desc())
     with archive.engine.connect() as conn:
         return [Day(date, n) for date, n in conn.execute(stmt)]
 
@@ -178,15 +184,29 @@ def queue(archive: Archive) -> list[Paper]:
 
 
 def digest_papers(archive: Archive, day: dt.date) -> list[Paper]:
-    """The papers of one day's digest, in the order their documents list them."""
+    """The papers of the curator's digest for one day, in the order their documents list them."""
+    with archive.engine.connect() as conn:
+        return load_papers(conn, _digest_ids(conn, day))
+
+
+def day_papers(archive: Archive, day: dt.date) -> list[Paper]:
+    """Everything a day of the archive holds: its digest, then the papers publishing gave it
+    from the queue (a day with no digest has only those). What readers see of that day."""
+    with archive.engine.connect() as conn:
+        given = conn.scalars(
+            select(releases.c.paper_id).where(releases.c.day == day).order_by(releases.c.position)
+        )
+        return load_papers(conn, list(dict.fromkeys([*_digest_ids(conn, day), *given])))
+
+
+def _digest_ids(conn: Connection, day: dt.date) -> list[str]:
     stmt = (
         select(entries.c.paper_id)
         .join(sources, sources.c.name == entries.c.source)
         .where(sources.c.date == day)
         .order_by(entries.c.source, entries.c.position)
     )
-    with archive.engine.connect() as conn:
-        return load_papers(conn, list(dict.fromkeys(conn.scalars(stmt))))
+    return list(dict.fromkeys(conn.scalars(stmt)))
 
 
 def latest_day(archive: Archive, upto: dt.date | None = None) -> tuple[dt.date, list[Paper]] | None:
@@ -225,9 +245,7 @@ def stats(archive: Archive) -> Stats:
     with archive.engine.connect() as conn:
         return Stats(
             papers=conn.execute(select(func.count()).select_from(papers)).scalar_one(),
-            digests=conn.execute(
-                select(func.count(func.distinct(sources.c.date))).where(sources.c.date.is_not(None))
-            ).scalar_one(),
+            digests=conn.execute(select(func.count(func.distinct(_day_papers().c.day)))).scalar_one(),
             tags=conn.execute(select(func.count()).select_from(tags)).scalar_one(),
             queued=conn.execute(select(func.count()).where(papers.c.date.is_(None))).scalar_one(),
         )
@@ -247,4 +265,10 @@ def load_papers(conn: Connection, ids: Sequence[str]) -> list[Paper]:
         appearances.setdefault(row.paper_id, []).append(entry_to_paper(row._mapping))
     # The paper's own date is canonical: it also knows the day a queued paper was released on.
     dates = dict(conn.execute(select(papers.c.id, papers.c.date).where(papers.c.id.in_(ids))).tuples().all())
-    return [replace(merge(appearances[i]), date=dates.get(i)) for i in ids if i in appearances]
+    return [_dated(merge(appearances[i]), dates.get(i)) for i in ids if i in appearances]
+
+
+def _dated(paper: Paper, date: dt.date | None) -> Paper:
+    """``paper`` with its first day and every day that featured it, a release day included."""
+    featured = tuple(sorted({*paper.days, date})) if date else paper.days
+    return replace(paper, date=date, days=featured)

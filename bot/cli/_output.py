@@ -33,6 +33,7 @@ def paper_summary(paper: Paper) -> dict[str, Any]:
 def paper_full(paper: Paper) -> dict[str, Any]:
     return {
         **paper_summary(paper),
+        "days": [day.isoformat() for day in paper.days],
         "abstract": paper.abstract,
         "commentary": paper.commentary,
         "source": paper.source,
@@ -46,7 +47,7 @@ def digest_json(digest: Digest, shown_source: str) -> dict[str, Any]:
         "source": shown_source,
         "format": digest.format,
         "entries": [
-            {key: value for key, value in paper_full(paper).items() if key != "date"}
+            {key: value for key, value in paper_full(paper).items() if key not in ("date", "days")}
             for paper in digest.entries
         ],
     }

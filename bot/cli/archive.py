@@ -219,7 +219,8 @@ def show(settings: Settings, paper_id: str, as_json: bool) -> None:
         click.echo(", ".join(paper.authors))
     elif paper.author_count:
         click.echo(f"{paper.author_count} authors")
-    facts = [f"id {paper.id}", f"featured {iso(paper.date) or 'not yet (queued)'}"]
+    featured = ", ".join(day.isoformat() for day in paper.days) or "not yet (queued)"
+    facts = [f"id {paper.id}", f"featured {featured}"]
     facts += [f"published {iso(paper.published)}"] if paper.published else []
     facts += [f"{paper.upvotes} upvotes"] if paper.upvotes is not None else []
     click.echo(" · ".join(facts))

@@ -45,6 +45,8 @@ class PaperView:
     date: dt.date | None
     published: dt.date | None
     upvotes: int | None
+    #: Every day that featured the paper, first first.
+    days: tuple[dt.date, ...]
     #: Where the paper's page lives, relative to the site root (papers/ID.html).
     page: str
     #: The page's absolute URL when the site's address is known.
@@ -112,6 +114,7 @@ def paper_view(paper: Paper, base_url: str | None) -> PaperView:
         date=paper.date,
         published=paper.published,
         upvotes=paper.upvotes,
+        days=paper.days or ((paper.date,) if paper.date else ()),
         page=page,
         url=f"{base_url}/{page}" if base_url else None,
         arxiv_url=f"https://arxiv.org/abs/{arxiv}" if arxiv else None,

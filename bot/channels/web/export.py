@@ -158,7 +158,7 @@ def _run_days(job: _DayJob) -> tuple[int, int, list[tuple[str, int, Listed]]]:
     assert _worker is not None
     worker, papers, rows = _worker, 0, []
     for day, newer, older in job:
-        digest = digest_view(day.date, queries.digest_papers(worker.archive, day.date), worker.setup.base_url)
+        digest = digest_view(day.date, queries.day_papers(worker.archive, day.date), worker.setup.base_url)
         worker.write(
             f"days/{day.date.isoformat()}.html", day_page(worker.templates, digest, newer=newer, older=older)
         )
