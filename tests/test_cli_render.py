@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import json
 from email.policy import default
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
@@ -101,3 +103,73 @@ def test_export_site(seeded_cli: CliRunner, tmp_path: Path) -> None:
         "style.css",
         "tags",
     ]
+
+
+@pytest.mark.parametrize(
+    ("channel", "keys"),
+    [
+        ("telegram", {"messages"}),
+        ("discord", {"messages"}),
+        ("email", {"subject", "preheader", "message"}),
+        ("web", {"date", "path", "html"}),
+        ("rss", {"path", "items", "xml"}),
+        ("atom", {"path", "items", "xml"}),
+    ],
+)
+def test_every_render_json_is_one_json_object(seeded_cli: CliRunner, channel: str, keys: set[str]) -> None:
+    result = seeded_cli("render", "2024-07-11", "--channel", channel, "--json")
+    assert result.code == 0, result.err
+    obj = result.json()  # the whole of stdout is one JSON document
+    assert isinstance(obj, dict) and set(obj) == keys
+    if channel == "web":
+        assert obj["date"] == "2024-07-11" and obj["path"] == "days/2024-07-11.html"
+        assert obj["html"].startswith("<!DOCTYPE html>") and "MARS: Mixture" in obj["html"]
+    if channel in ("rss", "atom"):
+        assert feedparser.parse(obj["xml"]).bozo == 0 and obj["items"] == 45
+
+
+def test_today_is_a_date_wherever_a_date_is(run_cli: CliRunner, tmp_path: Path) -> None:
+    today = dt.datetime.now(ZoneInfo("Asia/Seoul")).date()  # PAPERBOY_TIMEZONE's default
+    post = tmp_path / "today.txt"
+    lines = (SEEDS / "daily-2024-03-15.txt").read_text().splitlines()
+    post.write_text("\n".join([f"{today.year}년 {today.month}월 {today.day}일", *lines[1:]]) + "\n")
+    assert run_cli("ingest", str(post)).code == 0
+    rendered = run_cli("render", "today", "--channel", "web", "--json")
+    assert rendered.code == 0, rendered.err
+    assert rendered.json()["date"] == today.isoformat()
+    assert run_cli("render", "TODAY", "--channel", "telegram").code == 0
+    for args in (["deliveries", "list", "--date", "today"], ["deliveries", "retry", "--date", "today"]):
+        result = run_cli(*args)
+        assert result.code == 0, (args, result.err)
+    dry = run_cli("publish", "today", "--dry-run", "--json")
+    assert dry.code == 0 and dry.json()["date"] == today.isoformat() and dry.json()["papers"] == 3
+    bad = run_cli("deliveries", "list", "--date", "tomorrow")
+    assert (
+        bad.code == 2
+        and "'tomorrow' is not a date: give YYYY-MM-DD (such as 2024-07-11) or 'today'" in bad.err
+    )
+
+
+REVISIT = (
+    "2024년 8월 1일\n"
+    "MARS: Mixture of Auto-Regressive Models for Fine-grained Text-to-image Synthesis\n"
+    "(Wanggui He)\n"
+    "A shorter abstract.\n"
+    "다시 읽어보니 흥미롭네요.\n"
+    "#revisit #vq\n"
+)
+
+
+def test_a_paper_featured_on_two_days_links_both(seeded_cli: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "revisit.txt").write_text(REVISIT)
+    assert seeded_cli("ingest", str(tmp_path / "revisit.txt")).code == 0
+    mars = seeded_cli("search", "MARS", "Mixture", "--json").json()["papers"][0]
+    shown = seeded_cli("show", mars["id"], "--json").json()
+    assert (shown["date"], shown["days"]) == ("2024-07-11", ["2024-07-11", "2024-08-01"])
+    text = seeded_cli("show", mars["id"]).out
+    assert "featured 2024-07-11, 2024-08-01" in text
+    assert seeded_cli("export-site", str(tmp_path / "site")).code == 0
+    page = (tmp_path / "site" / "papers" / f"{mars['id']}.html").read_text()
+    assert 'href="../days/2024-07-11.html"' in page and 'href="../days/2024-08-01.html"' in page
+    later_day = (tmp_path / "site" / "days" / "2024-08-01.html").read_text()
+    assert f'href="../papers/{mars["id"]}.html"' in later_day

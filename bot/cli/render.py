@@ -14,6 +14,7 @@ from bot.archive import queries
 from bot.archive.store import Archive
 from bot.archive.text import normalize_tag
 from bot.cli import cli
+from bot.cli._dates import parse_day
 from bot.cli.archive import json_option, open_settings_archive, pass_settings
 from bot.config import DEFAULT_TEMPLATES, Settings
 from bot.errors import InputError
@@ -38,7 +39,7 @@ def load_templates(settings: Settings) -> Templates:
 @json_option
 @pass_settings
 def render(settings: Settings, day: str, channel: str, tag: str | None, as_json: bool) -> None:
-    """Render one digest (DATE as YYYY-MM-DD, or 'latest') for one channel.
+    """Render one day (DATE as YYYY-MM-DD, 'today' or 'latest') for one channel.
 
     Feeds cover the whole archive (newest papers first), so they ignore DATE.
     """
@@ -46,20 +47,10 @@ def render(settings: Settings, day: str, channel: str, tag: str | None, as_json:
     wanted = _tag(tag)
     with open_settings_archive(settings) as archive:
         if channel in ("rss", "atom"):
-            from bot.channels.feeds import ITEMS, build_feed
-
-            papers = queries.latest_papers(archive, ITEMS, tag=wanted)
-            feed = build_feed(
-                templates,
-                papers,
-                "rss" if channel == "rss" else "atom",
-                site_url=settings.site_url,
-                tag=wanted,
-            )
-            click.echo(feed.decode("utf-8"), nl=False)
+            _feed(settings, archive, templates, channel, wanted, as_json)
             return
-        date = _day(archive, day)
-        papers = queries.digest_papers(archive, date)
+        date = _day(archive, day, settings)
+        papers = queries.day_papers(archive, date)
     from bot.render.context import digest_view
 
     digest = digest_view(date, papers, settings.base_url, wanted)
@@ -98,7 +89,25 @@ def render(settings: Settings, day: str, channel: str, tag: str | None, as_json:
     else:
         from bot.channels.web.site import day_page
 
-        click.echo(day_page(templates, digest))
+        html = day_page(templates, digest)
+        if as_json:
+            _emit({"date": date.isoformat(), "path": digest.page, "html": html})
+        else:
+            click.echo(html)
+
+
+def _feed(
+    settings: Settings, archive: Archive, templates: Templates, kind: str, tag: str | None, as_json: bool
+) -> None:
+    from bot.channels.feeds import ITEMS, Kind, build_feed, feed_path
+
+    which: Kind = "rss" if kind == "rss" else "atom"
+    papers = queries.latest_papers(archive, ITEMS, tag=tag)
+    feed = build_feed(templates, papers, which, site_url=settings.site_url, tag=tag)
+    if as_json:
+        _emit({"path": feed_path(which, tag), "items": len(papers), "xml": feed.decode("utf-8")})
+    else:
+        click.echo(feed.decode("utf-8"), nl=False)
 
 
 @cli.command("export-site")
@@ -127,17 +136,14 @@ def _tag(raw: str | None) -> str | None:
         raise InputError(str(exc)) from None
 
 
-def _day(archive: Archive, raw: str) -> dt.date:
-    if raw == "latest":
+def _day(archive: Archive, raw: str, settings: Settings) -> dt.date:
+    if raw.strip().lower() == "latest":
         found = queries.days(archive)
         if not found:
             raise InputError("the archive has no digest yet: ingest a daily post first")
         return found[0].date
-    try:
-        day = dt.date.fromisoformat(raw)
-    except ValueError:
-        raise InputError(f"{raw!r} is not a date: give YYYY-MM-DD (such as 2024-07-11) or 'latest'") from None
-    if not queries.digest_papers(archive, day):
+    day = parse_day(raw, settings, extra=" or 'latest'")
+    if not queries.day_papers(archive, day):
         nearby = ", ".join(d.isoformat() for d in queries.nearby_days(archive, day))
         raise InputError(f"no digest on {day}" + (f"; the nearest days with one: {nearby}" if nearby else ""))
     return day
