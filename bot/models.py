@@ -17,8 +17,9 @@ FORMATS = ("daily-post", "hf-daily", "abstracts")
 class Paper:
     """One paper as the archive knows it.
 
-    ``date`` is the day a digest featured the paper (``None`` while it waits in the undated
-    queue); ``published`` is the paper's own publication date when the source states one.
+    ``date`` is the first day a digest featured the paper (``None`` while it waits in the
+    undated queue), ``days`` every such day; ``published`` is the paper's own publication date
+    when the source states one.
     ``source`` and ``line`` point at where the curator wrote it, for error messages and audits.
     """
 
@@ -35,6 +36,8 @@ class Paper:
     source: str = ""
     line: int = 0
     date: dt.date | None = None
+    #: Every day that featured the paper, first first (a paper can be written up again later).
+    days: tuple[dt.date, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +68,8 @@ class Appearance:
 
 #: The kinds of subscription a target can be, and how each names its targets.
 KINDS = ("telegram", "discord", "discord-webhook", "email")
+#: The kinds each platform's name covers: a Discord channel and a Discord webhook are both Discord.
+PLATFORMS = {"telegram": ("telegram",), "discord": ("discord", "discord-webhook"), "email": ("email",)}
 #: ``pending``: an email address that has not opened its confirmation link yet.
 STATUSES = ("pending", "active", "paused", "gone")
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from bot.archive.schema import subscriptions
 from bot.archive.store import Archive
@@ -168,6 +169,15 @@ def all_subscriptions(
         stmt = stmt.where(subscriptions.c.kind == kind)
     with archive.engine.connect() as conn:
         return [subscription_from_row(row._mapping) for row in conn.execute(stmt)]
+
+
+def status_counts(archive: Archive) -> Counter[tuple[str, str]]:
+    """How many subscriptions there are of each (kind, status)."""
+    stmt = select(subscriptions.c.kind, subscriptions.c.status, func.count()).group_by(
+        subscriptions.c.kind, subscriptions.c.status
+    )
+    with archive.engine.connect() as conn:
+        return Counter({(kind, status): n for kind, status, n in conn.execute(stmt)})
 
 
 def active_pages(archive: Archive, size: int = 1000) -> Iterator[list[Subscription]]:

@@ -13,8 +13,9 @@ import asyncio
 import datetime as dt
 import json
 import logging
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 
@@ -26,7 +27,7 @@ from bot.archive.schema import publications
 from bot.archive.store import Archive
 from bot.channels.base import Channel
 from bot.config import DEFAULT_TEMPLATES, Settings
-from bot.models import Paper, Subscription
+from bot.models import PLATFORMS, Paper, Subscription
 from bot.render.environment import Templates
 from scheduler.fanout import Fanout, FanoutReport, Sleep
 from scheduler.ledger import Ledger, utcnow
@@ -36,6 +37,27 @@ log = logging.getLogger("paperboy.publish")
 SITE = "web"  # the web archive and feeds: a channel with no subscribers, rebuilt on each publish
 #: Subscriptions read and written to the ledger at a time when a day is opened.
 AUDIENCE_PAGE = 1000
+
+
+#: Why a subscriber does not get a day, tested in this order (the keys of ``publish --json``).
+PASSED_OVER = ("other_channel", "inactive", "joined_after", "tags")
+
+
+@dataclass
+class Audience:
+    """Who a day goes to, by kind, and how many subscribers it passes over and why: a publish
+    that reaches nobody should say whom it left out."""
+
+    kinds: Counter[str] = field(default_factory=Counter)
+    passed_over: dict[str, int] = field(default_factory=lambda: dict.fromkeys(PASSED_OVER, 0))
+    #: The inactive ones by status (pending: an email not confirmed yet; paused; gone).
+    inactive: Counter[str] = field(default_factory=Counter)
+    #: Subscribers who joined after the day's publish time and get it anyway (``--backfill``).
+    backfilled: int = 0
+
+    @property
+    def count(self) -> int:
+        return sum(self.kinds.values())
 
 
 @dataclass
@@ -48,6 +70,11 @@ class PublishReport:
     site: bool
     dry_run: bool
     fanout: FanoutReport | None = None
+    who: Audience = field(default_factory=Audience)
+    #: The day's publish time: who subscribed later gets no back issue (unless backfilled).
+    cutoff: dt.datetime | None = None
+    #: Subscribers whose channel this process has turned off, by kind: their deliveries wait.
+    waiting_off: dict[str, int] = field(default_factory=dict)
 
 
 def email_limits(limits: Mapping[str, Limits], settings: Settings) -> Mapping[str, Limits]:
@@ -71,10 +98,13 @@ class Publisher:
         sleep: Sleep = asyncio.sleep,
         limits: Mapping[str, Limits] = DEFAULTS,
         templates: Templates | None = None,
+        off: Mapping[str, str] | None = None,
     ) -> None:
         self.archive = archive
         self.settings = settings
         self.channels = channels
+        #: Why each channel this process does not have is off ("PAPERBOY_TELEGRAM_TOKEN is not set").
+        self.off = dict(off or {})
         self.clock = clock
         self.ledger = Ledger(archive, worker, clock)
         self.fanout = Fanout(
@@ -121,46 +151,86 @@ class Publisher:
         return papers, "queue" if papers else "nothing"
 
     def audience(
-        self, day: dt.date, papers: Sequence[Paper], kinds: Sequence[str] | None
+        self,
+        day: dt.date,
+        papers: Sequence[Paper],
+        kinds: Sequence[str] | None,
+        who: Audience | None = None,
+        *,
+        backfill: bool = False,
     ) -> Iterator[list[Subscription]]:
-        """Who gets ``day``, a page at a time: memory stays flat in the number of subscribers."""
+        """Who gets ``day``, a page at a time: memory stays flat in the number of subscribers.
+
+        ``who`` counts them by kind and tallies the ones passed over by reason. ``backfill``
+        includes those who subscribed after the day's publish time.
+        """
+        who = who if who is not None else Audience()
+        for (kind, status), count in subscriptions.status_counts(self.archive).items():
+            if kinds is not None and kind not in kinds:
+                who.passed_over["other_channel"] += count
+            elif status != "active":
+                who.passed_over["inactive"] += count
+                who.inactive[status] += count
         cutoff = self.cutoff(day)
         for page in subscriptions.active_pages(self.archive, AUDIENCE_PAGE):
-            yield [
-                sub
-                for sub in page
-                if (kinds is None or sub.kind in kinds)
-                and sub.created <= cutoff
-                and any(sub.wants(paper.tags) for paper in papers)
-            ]
+            chosen = []
+            for sub in page:
+                if kinds is not None and sub.kind not in kinds:
+                    continue  # counted above
+                if sub.created > cutoff and not backfill:
+                    who.passed_over["joined_after"] += 1
+                elif not any(sub.wants(paper.tags) for paper in papers):
+                    who.passed_over["tags"] += 1
+                else:
+                    who.backfilled += sub.created > cutoff
+                    who.kinds[sub.kind] += 1
+                    chosen.append(sub)
+            yield chosen
 
     async def publish(
-        self, day: dt.date, *, kinds: Sequence[str] | None = None, dry_run: bool = False
+        self,
+        day: dt.date,
+        *,
+        kinds: Sequence[str] | None = None,
+        dry_run: bool = False,
+        backfill: bool = False,
     ) -> PublishReport:
+        """Publish ``day`` to ``kinds`` (channel names: ``discord`` covers its webhooks too, ``web``
+        the site; None: everything). ``backfill`` also sends it to those who subscribed later."""
         papers, source = self.choose(day, record=not dry_run)
         if not papers:
             return PublishReport(day, "nothing", 0, 0, 0, site=False, dry_run=dry_run)
-        only = [k for k in kinds if k != SITE] if kinds else None
+        only = (
+            [kind for name in kinds if name != SITE for kind in PLATFORMS.get(name, (name,))]
+            if kinds
+            else None
+        )
         rebuild = kinds is None or SITE in kinds
+        who = Audience()
+        report = PublishReport(
+            day, source, len(papers), 0, 0, site=rebuild, dry_run=dry_run, who=who, cutoff=self.cutoff(day)
+        )
         if dry_run:
-            count = sum(len(page) for page in self.audience(day, papers, only))
-            return PublishReport(day, source, len(papers), count, 0, site=rebuild, dry_run=True)
-        self._record(day, papers)
-        if rebuild:
-            self.rebuild_site()
-        count = opened = 0
-        for page in self.audience(day, papers, only):
-            count += len(page)
-            opened += self.ledger.open(day, page)
-        report = PublishReport(day, source, len(papers), count, opened, site=rebuild, dry_run=False)
+            for _page in self.audience(day, papers, only, who, backfill=backfill):
+                pass
+        else:
+            self._record(day, papers)
+            if rebuild:
+                self.rebuild_site()
+            for page in self.audience(day, papers, only, who, backfill=backfill):
+                report.opened += self.ledger.open(day, page)
+        report.audience = who.count
+        report.waiting_off = {kind: n for kind, n in who.kinds.items() if kind not in self.channels}
+        if dry_run:
+            return report
         report.fanout = await self.deliver()
         log.info(
             "published %s: %d papers (%s), %d subscribers, %d new deliveries",
             day,
             len(papers),
             source,
-            count,
-            opened,
+            report.audience,
+            report.opened,
         )
         return report
 

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from bot.cli import cli
+from bot.cli._dates import parse_day
 from bot.cli._output import emit
 from bot.cli.archive import json_option, open_settings_archive, pass_settings
 from bot.config import Settings
@@ -35,7 +36,7 @@ def publisher_for(settings: Settings, archive: Any) -> Any:
     channels, off = available(settings)
     for kind, reason in off.items():
         click.echo(f"paperboy: {kind} is off: {reason}", err=True)
-    publisher = Publisher(archive, settings, channels, worker=worker_name())
+    publisher = Publisher(archive, settings, channels, worker=worker_name(), off=off)
     publisher.fanout.progress = functools.partial(progress, desc="sending", unit="msg")
     return publisher
 
@@ -61,66 +62,128 @@ async def close_channels(channels: Mapping[str, Any]) -> None:
             click.echo(f"paperboy: closing the {kind} channel: {exc}", err=True)
 
 
-def parse_day(raw: str, settings: Settings) -> dt.date:
-    if raw == "today":
-        return dt.datetime.now(settings.timezone).date()
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise InputError(f"{raw!r} is not a date: give YYYY-MM-DD or 'today'") from None
-
-
 @cli.command()
 @click.argument("day", metavar="DATE")
 @click.option(
-    "--channel", "kinds", multiple=True, type=click.Choice(PUBLISH_CHANNELS), help="Only this channel."
+    "--channel",
+    "kinds",
+    multiple=True,
+    type=click.Choice(PUBLISH_CHANNELS),
+    help="Only this channel (discord: its channels and webhooks; web: the site and feeds).",
 )
 @click.option("--dry-run", is_flag=True, help="Say what would go out; change nothing.")
+@click.option(
+    "--backfill", is_flag=True, help="Also send the day to subscribers who joined after its publish time."
+)
 @json_option
 @pass_settings
-def publish(settings: Settings, day: str, kinds: tuple[str, ...], dry_run: bool, as_json: bool) -> None:
+def publish(
+    settings: Settings, day: str, kinds: tuple[str, ...], dry_run: bool, backfill: bool, as_json: bool
+) -> None:
     """Publish one day's digest now (DATE as YYYY-MM-DD or 'today'), as the scheduler does.
 
     The day's digest, else the next papers from the undated queue. Publishing the same day again
-    sends nothing new.
+    sends nothing new. A subscriber gets a day only if it subscribed before that day's publish
+    time; --backfill sends it to those who joined later too (once each).
     """
     date = parse_day(day, settings)
     with open_settings_archive(settings) as archive:
         publisher = publisher_for(settings, archive)
         report = sending(
-            publisher, lambda: publisher.publish(date, kinds=list(kinds) or None, dry_run=dry_run)
+            publisher,
+            lambda: publisher.publish(date, kinds=list(kinds) or None, dry_run=dry_run, backfill=backfill),
         )
         waiting = publisher.ledger.pending_count()
-    fanout = report.fanout
     if as_json:
-        emit(
-            {
-                "date": date.isoformat(),
-                "source": report.source,
-                "papers": report.papers,
-                "subscribers": report.audience,
-                "new_deliveries": report.opened,
-                "site": report.site,
-                "dry_run": report.dry_run,
-                "sent": fanout.sent if fanout else 0,
-                "failed": fanout.failed if fanout else 0,
-                "gone": fanout.gone if fanout else 0,
-                "waiting": waiting,
-            }
-        )
+        emit(publish_json(report, publisher.off, waiting, backfill))
         return
     if report.source == "nothing":
         click.echo(f"{date}: nothing to publish (no digest that day and the queue is empty)")
         return
     what = "would go" if dry_run else "went"
     click.echo(
-        f"{date}: {report.papers} papers ({report.source}) {what} to {report.audience} subscribers"
+        f"{date}: {plural(report.papers, 'paper')} ({report.source}) {what} to"
+        f" {plural(report.audience, 'subscriber')}"
         + (", web archive and feeds rebuilt" if report.site and not dry_run else "")
     )
+    for line in explain_audience(report, publisher.off, settings, date, kinds):
+        click.echo(line)
+    fanout = report.fanout
     if fanout and (fanout.sent or fanout.failed or fanout.gone):
         click.echo(f"sent {fanout.sent}, failed {fanout.failed}, gone {fanout.gone}")
     if waiting and not dry_run:
-        click.echo(f"{waiting} deliveries wait for a channel that is off or for a retry")
+        click.echo(
+            f"{plural(waiting, 'delivery', 'deliveries')} in the ledger wait for a channel that is off"
+            " or for a retry"
+        )
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else many or one + 's'}"
+
+
+def publish_json(report: Any, off: Mapping[str, str], waiting: int, backfill: bool) -> dict[str, Any]:
+    fanout = report.fanout
+    return {
+        "date": report.day.isoformat(),
+        "source": report.source,
+        "papers": report.papers,
+        "subscribers": report.audience,
+        "new_deliveries": report.opened,
+        "site": report.site,
+        "dry_run": report.dry_run,
+        "backfill": backfill,
+        "sent": fanout.sent if fanout else 0,
+        "failed": fanout.failed if fanout else 0,
+        "gone": fanout.gone if fanout else 0,
+        "waiting": waiting,
+        "publish_time": report.cutoff.isoformat() if report.cutoff else None,
+        "passed_over": dict(report.who.passed_over),
+        "inactive_by_status": dict(sorted(report.who.inactive.items())),
+        "backfilled": report.who.backfilled,
+        "channels_off": {
+            kind: {"subscribers": count, "reason": off.get(kind, "off")}
+            for kind, count in sorted(report.waiting_off.items())
+        },
+    }
+
+
+#: How ``publish`` names a subscription's status when it explains why it was passed over.
+_INACTIVE = {"pending": "awaiting email confirmation", "paused": "paused", "gone": "retired (gone)"}
+
+
+def explain_audience(
+    report: Any, off: Mapping[str, str], settings: Settings, date: dt.date, kinds: tuple[str, ...]
+) -> list[str]:
+    """Whom the day left out and why, and whose deliveries wait for a channel that is off: so a
+    newcomer who subscribed a minute ago reads why the old day they published sent nothing."""
+    who, lines = report.who, []
+    passed = who.passed_over
+    reasons = []
+    if passed["joined_after"]:
+        when = f"{report.cutoff:%Y-%m-%d %H:%M} {settings.timezone.key}" if report.cutoff else "it"
+        reasons.append(
+            f"{passed['joined_after']} subscribed after the day went out ({when}): new subscribers get"
+            f" no back issues; `paperboy publish {date} --backfill` sends it to them"
+        )
+    if passed["tags"]:
+        reasons.append(f"{passed['tags']} follow tags none of the day's papers has")
+    if passed["inactive"]:
+        statuses = ", ".join(f"{n} {_INACTIVE.get(s, s)}" for s, n in sorted(who.inactive.items()))
+        reasons.append(f"{passed['inactive']} inactive ({statuses})")
+    if passed["other_channel"]:
+        reasons.append(f"{passed['other_channel']} on other channels than {', '.join(kinds)}")
+    total = sum(passed.values())
+    if reasons:
+        lines.append(f"passed over {plural(total, 'subscriber')}:")
+        lines += [f"  {reason}" for reason in reasons]
+    if who.backfilled:
+        lines.append(f"backfilled {who.backfilled} who subscribed after the day's publish time")
+    for kind, count in sorted(report.waiting_off.items()):
+        lines.append(
+            f"{plural(count, 'waits', 'wait')} for {kind}, which is off: {off.get(kind, 'no sender here')}"
+        )
+    return lines
 
 
 @cli.group()
