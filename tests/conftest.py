@@ -2,7 +2,9 @@
 
 Store and lookup tests take ``db_url`` (or ``archive``/``seeded``) and so run once per engine.
 Without PostgreSQL binaries those runs are skipped, unless PAPERBOY_REQUIRE_POSTGRES=1 (as in
-CI), which turns the skip into a failure.
+CI), which turns the skip into a failure; so are the browser tests without Chromium
+(PAPERBOY_REQUIRE_CHROMIUM) and the checkers' tests without Java or SpamAssassin
+(PAPERBOY_REQUIRE_CHECKERS, tests/checkers.py).
 """
 
 from __future__ import annotations

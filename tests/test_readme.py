@@ -23,6 +23,7 @@ def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
     assert setup_commands()[1] in ci.splitlines()
     assert "export PAPERBOY_REQUIRE_POSTGRES=1" in ci
+    assert "export PAPERBOY_REQUIRE_CHECKERS=1" in ci and "spamassassin default-jre-headless" in ci
 
 
 def test_the_performance_section_has_measured_numbers() -> None:

@@ -147,3 +147,18 @@ def test_the_paper_page_is_a_phone_screenshot_worth_keeping(page: Any, site: Pat
     (tmp_path / "paper.png").write_bytes(shot)
     image = Image.open(io.BytesIO(shot))
     assert image.width == PHONE["width"] and image.height > PHONE["height"]  # a long page, nothing cut off
+
+
+def test_the_curators_url_is_a_link_that_opens(page: Any, site: Path) -> None:
+    """The URL in "Training on the Test Task"'s commentary is a link a reader can follow (the
+    site it names answered here by a stand-in: the machine has no network)."""
+    url = "https://latent.space/p/yitay"
+    page.route(
+        url, lambda route: route.fulfill(status=200, content_type="text/html", body="<title>Yi Tay</title>")
+    )
+    page.goto((site / "days" / "2024-07-11.html").as_uri())
+    link = page.locator(".commentary a", has_text=url)
+    assert link.count() == 1 and link.get_attribute("href") == url
+    link.click()
+    page.wait_for_url(url)
+    assert page.title() == "Yi Tay"

@@ -1,7 +1,8 @@
 """The Jinja2 environments over ``templates/``, with a deployment's overrides taking precedence.
 
 A template's extension decides how its output is escaped, so no template has to remember:
-``.html``/``.xml`` are HTML-autoescaped, ``.md`` (Discord) escapes markdown in every value it
+``.html``/``.xml`` are HTML-autoescaped (with a ``linkify`` filter that makes the curator's
+URLs links, ``bot.render.links``), ``.md`` (Discord) escapes markdown in every value it
 prints, ``.txt``/``.css`` print text as it is. Every template is compiled when ``Templates`` is
 built, so a broken one fails with its file and line before anything is rendered or sent.
 """
@@ -26,6 +27,7 @@ from jinja2 import (
 from markupsafe import Markup
 
 from bot.render.errors import TemplateProblem
+from bot.render.links import linkify
 
 ESCAPING = {".html": "html", ".xml": "html", ".md": "markdown", ".txt": "text", ".css": "text"}
 
@@ -33,7 +35,9 @@ ESCAPING = {".html": "html", ".xml": "html", ".md": "markdown", ".txt": "text", 
 # quotes, headings and list items where they open a line.
 _INLINE = re.compile(r"([\\*_~`|\[\]])")
 _LINE_OPENER = re.compile(r"(?m)^([ \t]*)([>#-])")
-_URL = re.compile(r"https?://[^\s<>]+")
+# What Discord's client links: http(s):// up to whitespace or '<' (discord.py's escape_markdown
+# keeps the same span whole), so no backslash lands inside a URL the reader clicks.
+_URL = re.compile(r"https?://[^\s<]+")
 
 
 def escape_markdown(text: str) -> str:
@@ -71,8 +75,10 @@ class Templates:
             "lstrip_blocks": True,
             "auto_reload": False,
         }
+        html = Environment(autoescape=True, **common)
+        html.filters["linkify"] = linkify
         self._environments = {
-            "html": Environment(autoescape=True, **common),
+            "html": html,
             "markdown": Environment(autoescape=False, finalize=_markdown_finalize, **common),
             "text": Environment(autoescape=False, **common),
         }
