@@ -1,9 +1,13 @@
 """PAPERBOY_SMTP_RATE and PAPERBOY_SMTP_WINDOW as a user meets them: a bad value stops every
-command with one line and exit status 2 before anything is sent."""
+command with one line and exit status 2 before anything is sent; ``publish`` says when what the
+window holds back may go, ``deliveries list`` shows each waiting delivery's time, and running
+``publish`` again (a restart) sends nothing before then. A real SMTP server takes the mail."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -84,9 +88,7 @@ def test_a_bad_value_never_reaches_a_send(
     """With a subscriber and a server waiting, ``publish`` under a bad window opens nothing and
     sends nothing; fixed, the same command sends."""
     with smtp_server() as (inbox, port):
-        monkeypatch.setenv("PAPERBOY_DATA_DIR", str(tmp_path))
-        monkeypatch.setenv("PAPERBOY_SITE_DIR", str(tmp_path / "site"))
-        monkeypatch.setenv("PAPERBOY_SMTP_URL", f"smtp://127.0.0.1:{port}")
+        email_env(monkeypatch, tmp_path, port)
         assert run_cli("ingest", str(SEEDS)).code == 0
         with open_archive(os.environ["PAPERBOY_DATABASE_URL"]) as archive:
             store.add(archive, "email:ada@example.org", now=LONG_AGO)
@@ -107,3 +109,70 @@ def test_a_bad_value_as_a_user_runs_the_command(tmp_path: Path) -> None:
     )
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr == f"paperboy: PAPERBOY_SMTP_RATE is '0': {RATE_HINT}\n"
+
+
+def email_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, port: int) -> None:
+    monkeypatch.setenv("PAPERBOY_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("PAPERBOY_SITE_DIR", str(tmp_path / "site"))
+    monkeypatch.setenv("PAPERBOY_SMTP_URL", f"smtp://127.0.0.1:{port}")
+    monkeypatch.setenv("PAPERBOY_FROM", "Paperboy <digest@mail.example>")
+    monkeypatch.setenv("PAPERBOY_BASE_URL", "https://digest.paperboy.example")
+    monkeypatch.setenv("PAPERBOY_TIMEZONE", "UTC")
+
+
+def test_publish_and_deliveries_list_say_what_waits_for_the_window_and_until_when(
+    run_cli: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    readers = [f"reader{n}@example.org" for n in range(5)]
+    with smtp_server() as (inbox, port):
+        email_env(monkeypatch, tmp_path, port)
+        monkeypatch.setenv("PAPERBOY_SMTP_WINDOW", "2/hour")
+        assert run_cli("ingest", str(SEEDS)).code == 0
+        with open_archive(os.environ["PAPERBOY_DATABASE_URL"]) as archive:
+            for address in readers:
+                store.add(archive, f"email:{address}", now=LONG_AGO)
+        before = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        first = run_cli("publish", "2024-07-11", "--channel", "email")
+        after = dt.datetime.now(dt.UTC)
+        assert first.code == 0, first.err
+        assert "sent 2, failed 0, gone 0" in first.out
+        said = re.search(
+            r"^3 deliveries wait for a retry or for the email window \(PAPERBOY_SMTP_WINDOW 2/hour\) to"
+            r" reopen; the next may go at (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC$",
+            first.out,
+            re.MULTILINE,
+        )
+        assert said, first.out
+        next_at = dt.datetime.fromisoformat(said[1]).replace(tzinfo=dt.UTC)
+        assert before + dt.timedelta(hours=1) <= next_at <= after + dt.timedelta(hours=1, seconds=1)
+        assert "for a channel that is off" not in first.out
+        assert len(inbox.accepted) == 2
+
+        lines = run_cli("deliveries", "list").out.splitlines()
+        assert sum("waiting until" in line for line in lines) == 3
+        assert sum(" sent " in line for line in lines) == 2
+        assert all("tries 0" in line for line in lines if "waiting until" in line)
+        listed = run_cli("deliveries", "list", "--json").json()["deliveries"]
+        assert {key for row in listed for key in row} == {
+            "id",
+            "date",
+            "target",
+            "kind",
+            "status",
+            "attempts",
+            "last_error",
+            "message_ids",
+            "sent_at",
+            "not_before",
+        }
+        waiting = [row for row in listed if row["status"] == "pending"]
+        assert len(waiting) == 3 and all(row["last_error"] is None for row in waiting)
+        first_due = min(dt.datetime.fromisoformat(row["not_before"]) for row in waiting)
+        assert next_at - dt.timedelta(seconds=1) < first_due <= next_at  # shown rounded up
+
+        again = run_cli("publish", "2024-07-11", "--channel", "email", "--json")  # a restart
+        assert again.code == 0, again.err
+        assert (again.json()["sent"], again.json()["waiting"]) == (0, 3)
+        assert dt.datetime.fromisoformat(again.json()["next_due"]) == first_due
+        assert len(inbox.accepted) == 2
+    assert len({item.recipient for item in inbox.accepted}) == 2

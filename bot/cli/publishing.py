@@ -91,6 +91,7 @@ def publish(settings: Settings, day: str, kinds: tuple[str, ...], dry_run: bool,
             publisher, lambda: publisher.publish(date, kinds=list(kinds) or None, dry_run=dry_run)
         )
         waiting = publisher.ledger.pending_count()
+        later, next_due = publisher.ledger.scheduled()
     fanout = report.fanout
     if as_json:
         emit(
@@ -106,6 +107,7 @@ def publish(settings: Settings, day: str, kinds: tuple[str, ...], dry_run: bool,
                 "failed": fanout.failed if fanout else 0,
                 "gone": fanout.gone if fanout else 0,
                 "waiting": waiting,
+                "next_due": next_due.isoformat() if next_due else None,
             }
         )
         return
@@ -119,8 +121,26 @@ def publish(settings: Settings, day: str, kinds: tuple[str, ...], dry_run: bool,
     )
     if fanout and (fanout.sent or fanout.failed or fanout.gone):
         click.echo(f"sent {fanout.sent}, failed {fanout.failed}, gone {fanout.gone}")
-    if waiting and not dry_run:
-        click.echo(f"{waiting} deliveries wait for a channel that is off or for a retry")
+    if later and next_due and not dry_run:
+        when = local(next_due, settings)
+        click.echo(f"{later} deliveries {waiting_for_a_time(settings)}; the next may go at {when}")
+    if waiting > later and not dry_run:
+        click.echo(f"{waiting - later} deliveries wait for a channel that is off or for a retry")
+
+
+def waiting_for_a_time(settings: Settings) -> str:
+    """Why a delivery waits for a set time: a platform's retry-after, or the email window."""
+    if settings.smtp_window is None:
+        return "wait for a retry a platform asked for"
+    return f"wait for a retry or for the email window (PAPERBOY_SMTP_WINDOW {settings.smtp_window}) to reopen"
+
+
+def local(when: dt.datetime, settings: Settings) -> str:
+    """A time as the operator reads it: in PAPERBOY_TIMEZONE, to the second (rounded up: nothing
+    goes before the time shown)."""
+    if when.microsecond:
+        when = when.replace(microsecond=0) + dt.timedelta(seconds=1)
+    return when.astimezone(settings.timezone).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 @cli.group()
@@ -155,15 +175,20 @@ def list_deliveries(settings: Settings, status: str | None, day: str | None, as_
                         "last_error": row.last_error,
                         "message_ids": list(row.message_ids),
                         "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+                        "not_before": row.not_before.isoformat() if row.not_before else None,
                     }
                     for row in rows
                 ]
             }
         )
         return
+    now = dt.datetime.now(dt.UTC)
     for row in rows:
         error = f"  {row.last_error}" if row.last_error else ""
-        click.echo(f"{row.day}  {row.subscription.label:<40} {row.status:<8} tries {row.attempts}{error}")
+        shown = row.status
+        if shown == "pending" and row.not_before and row.not_before > now:
+            shown = f"waiting until {local(row.not_before, settings)}"
+        click.echo(f"{row.day}  {row.subscription.label:<40} {shown:<8} tries {row.attempts}{error}")
     if not rows:
         click.echo("No deliveries" + (f" with status {status}" if status else "") + ".")
 
