@@ -1,10 +1,11 @@
 """The delivery ledger (the outbox): one row per (day, subscription), written before any send.
 
 A delivery goes pending -> sending (claimed by one worker) -> sent, or back to pending with a
-``not_before`` (retry later), or failed (kept with its error), or gone (the target left). A
-second publish of a day inserts nothing (unique key). A worker claims only as many rows as it
-has free sending slots, so a crash can leave at most that many in flight: on restart, rows
-still "sending" under a worker that is no longer alive go back to pending and are sent again.
+``not_before`` (retry later, or wait for email's sending window: ``scheduler.quota``), or
+failed (kept with its error), or gone (the target left). A second publish of a day inserts
+nothing (unique key). A worker claims only as many rows as it has free sending slots, so a crash
+can leave at most that many in flight: on restart, rows still "sending" under a worker that is
+no longer alive go back to pending and are sent again.
 On PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets several workers claim without overlap; on SQLite
 the database's single writer does.
 """
