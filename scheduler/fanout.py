@@ -140,11 +140,12 @@ class Fanout:
                 free = self.capacity - len(running)
                 if free >= batch or not running:
                     self._flush()
+                    claimed_at = self.ledger.clock()
                     for delivery in self.ledger.claim(kinds, free, self.quotas):
                         running.add(asyncio.create_task(self._deliver(delivery, report)))
                 if not running:
                     self._flush()
-                    wait = self._window_reopens(kinds)
+                    wait = self._window_reopens(kinds, claimed_at)
                     if wait is None:
                         return report
                     await self.sleep(wait)
@@ -154,15 +155,17 @@ class Fanout:
                     task.result()  # _deliver never raises; a bug here should surface
                 advance(len(done))
 
-    def _window_reopens(self, kinds: Sequence[str]) -> float | None:
+    def _window_reopens(self, kinds: Sequence[str], claimed_at: dt.datetime) -> float | None:
         """Seconds until a full sending window lets the next delivery go, if that is soon
-        enough to wait for here (within ``max_inline_wait``); else None."""
+        enough to wait for here (within ``max_inline_wait``); else None. Only deliveries that
+        were not yet due at the last claim count (one due since then: 0, claim again); one that
+        was due and still not taken waits for sends under way elsewhere, not for the clock."""
         capped = [quota.kind for quota in self.quotas if quota.kind in kinds]
-        when = self.ledger.next_due(capped) if capped else None
+        when = self.ledger.next_due(capped, after=claimed_at) if capped else None
         if when is None:
             return None
-        wait = (when - self.ledger.clock()).total_seconds()
-        return wait if 0 < wait <= self.max_inline_wait else None
+        wait = max(0.0, (when - self.ledger.clock()).total_seconds())
+        return wait if wait <= self.max_inline_wait else None
 
     def _flush(self) -> None:
         if self._sent:

@@ -219,19 +219,21 @@ class Ledger:
         with self.archive.engine.connect() as conn:
             return int(conn.execute(stmt).scalar_one())
 
-    def next_due(self, kinds: Sequence[str]) -> dt.datetime | None:
+    def next_due(self, kinds: Sequence[str], after: dt.datetime | None = None) -> dt.datetime | None:
         """When the earliest deferred delivery may go (None: nothing is waiting on a clock)."""
-        return self.scheduled(kinds)[1]
+        return self.scheduled(kinds, after)[1]
 
-    def scheduled(self, kinds: Sequence[str] | None = None) -> tuple[int, dt.datetime | None]:
-        """Pending deliveries that wait for a set time (a retry-after, the email window to
-        reopen): how many, and when the first may go."""
+    def scheduled(
+        self, kinds: Sequence[str] | None = None, after: dt.datetime | None = None
+    ) -> tuple[int, dt.datetime | None]:
+        """Pending deliveries that wait for a set time later than ``after`` (by default now): a
+        retry-after, the email window to reopen. How many, and when the first may go."""
         stmt = (
             select(func.count(), func.min(deliveries.c.not_before))
             .select_from(deliveries.join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id))
             .where(
                 deliveries.c.status == "pending",
-                deliveries.c.not_before > self.clock(),
+                deliveries.c.not_before > (after or self.clock()),
                 subscriptions.c.status == "active",
             )
         )

@@ -62,6 +62,7 @@ class Service:
         self._lock: Connection | None = None
         self._publishing = asyncio.Lock()
         self._wake = asyncio.Event()
+        self._delivered_at: dt.datetime | None = None  # when the last delivery round began
 
     def first_start(self) -> dt.date:
         """The day the service first ran here; catch-up never reaches back before it."""
@@ -190,13 +191,15 @@ class Service:
             await self.publish_due()
 
     async def _deliver(self) -> None:
+        self._delivered_at = self.publisher.ledger.clock()
         await self.publisher.deliver()
 
     def _until_due(self) -> float:
         """How long the delivery loop rests: until the next delivery that waits on a clock may go
-        (a platform's retry-after, the email window reopening), at most ``deliver_every``."""
+        (a platform's retry-after, the email window reopening), at most ``deliver_every``; one
+        that came due during the round just made goes after ``MIN_REST``."""
         ledger = self.publisher.ledger
-        when = ledger.next_due(list(self.publisher.channels))
+        when = ledger.next_due(list(self.publisher.channels), after=self._delivered_at)
         if when is None:
             return self.deliver_every
         rest: float = (when - ledger.clock()).total_seconds()
