@@ -129,16 +129,16 @@ def test_a_window_that_reopens_soon_is_waited_for_in_place(seeded_sqlite: Archiv
     assert all(later - first >= 2.0 for first, later in zip(arrivals, arrivals[3:], strict=False))
 
 
-def test_each_waiting_delivery_gets_the_time_its_place_opens(seeded_sqlite: Archive, tmp_path: Path) -> None:
+def test_each_waiting_delivery_gets_the_time_its_place_opens(seeded: Archive, tmp_path: Path) -> None:
     """Sends at 09:00, 09:10 and 09:20 fill a 3/hour window: at 09:30, the next reader may go at
     10:00, the one after at 10:10, then 10:20; the 7th reader waits for the 4th's place to open
     again, an hour after 10:00."""
-    subscribe(seeded_sqlite, *readers(7))
+    subscribe(seeded, *readers(7))
     settings = settings_for(tmp_path, smtp_window=SendWindow(3, 3600, "3/hour"))
     clock = Clock(T0)
-    asyncio.run(Publisher(seeded_sqlite, settings, {}, clock=clock, worker="opener").publish(DAY))
+    asyncio.run(Publisher(seeded, settings, {}, clock=clock, worker="opener").publish(DAY))
     quotas = [Quota("email", 3, 3600)]
-    ledger = Ledger(seeded_sqlite, "worker", clock)
+    ledger = Ledger(seeded, "worker", clock)
     for minutes in (0, 10, 20):  # one delivery at a time
         clock.now = T0 + dt.timedelta(minutes=minutes)
         claimed = ledger.claim(["email"], 1, quotas)
