@@ -67,6 +67,12 @@ class Settings:
     port: int = 8000
     #: A chat that subscribes gets the latest digest at once (PAPERBOY_SEND_LATEST, on by default).
     send_latest: bool = True
+    #: Email messages a second at most, per process (PAPERBOY_SMTP_RATE, such as 14 or 0.5);
+    #: none: as fast as the SMTP pool goes.
+    smtp_rate: float | None = None
+    #: At most this many email messages in any window of this length, counted in the ledger so
+    #: that it holds across restarts and workers (PAPERBOY_SMTP_WINDOW, such as 2000/day).
+    smtp_window: SendWindow | None = None
 
     @property
     def site_url(self) -> str:
@@ -108,6 +114,8 @@ class Settings:
             host=env.get("PAPERBOY_HOST") or "127.0.0.1",
             port=_number(env, "PAPERBOY_PORT", 8000, low=1, high=65535),
             send_latest=_switch(env, "PAPERBOY_SEND_LATEST", True),
+            smtp_rate=_rate(env.get("PAPERBOY_SMTP_RATE", "")),
+            smtp_window=_send_window(env.get("PAPERBOY_SMTP_WINDOW", "")),
         )
 
 
@@ -149,3 +157,70 @@ def _number(env: Mapping[str, str], name: str, default: int, *, low: int, high: 
     if not low <= value <= high:
         raise InputError(f"{name} is {raw!r}: give a whole number from {low} to {high}")
     return value
+
+
+# -- email sending caps (PAPERBOY_SMTP_RATE, PAPERBOY_SMTP_WINDOW) ----------------------------------
+
+#: The lowest and highest PAPERBOY_SMTP_RATE: one message in 100 s, ten thousand a second.
+RATE_RANGE = (0.01, 10_000.0)
+#: PAPERBOY_SMTP_WINDOW's units, in seconds; a window may be a multiple of one (100/10min).
+WINDOW_UNITS = {
+    "s": 1,
+    "sec": 1,
+    "second": 1,
+    "min": 60,
+    "minute": 60,
+    "h": 3600,
+    "hour": 3600,
+    "d": 86400,
+    "day": 86400,
+}
+#: The longest window: a month of 31 days (providers' caps are per second, hour, day or month).
+LONGEST_WINDOW = 31 * 86400
+_WINDOW = re.compile(r"(\d+)\s*/\s*(\d*)\s*([a-z]+?)s?")
+
+
+@dataclass(frozen=True)
+class SendWindow:
+    """At most ``count`` messages in any ``seconds``, as PAPERBOY_SMTP_WINDOW wrote it (``text``)."""
+
+    count: int
+    seconds: int
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _rate(raw: str) -> float | None:
+    """Messages a second, a whole or decimal number (0.5 is one message every 2 s); empty: none."""
+    if not raw.strip():
+        return None
+    low, high = RATE_RANGE
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:  # also NaN and infinity
+        raise InputError(
+            f"PAPERBOY_SMTP_RATE is {raw!r}: give messages per second, a number from {low:g} to"
+            f" {high:g} such as 14 or 0.5"
+        )
+    return value
+
+
+def _send_window(raw: str) -> SendWindow | None:
+    """``COUNT/UNIT`` or ``COUNT/N UNIT``: 2000/day, 500/hour, 100/10min; empty: no window."""
+    text = raw.strip().lower()
+    if not text:
+        return None
+    match = _WINDOW.fullmatch(text)
+    unit = WINDOW_UNITS.get(match[3]) if match else None
+    if match and unit:
+        count, seconds = int(match[1]), int(match[2] or 1) * unit
+        if 1 <= count <= 10_000_000 and 1 <= seconds <= LONGEST_WINDOW:
+            return SendWindow(count, seconds, text.replace(" ", ""))
+    raise InputError(
+        f"PAPERBOY_SMTP_WINDOW is {raw!r}: give a count of 1 or more per second, minute, hour or day"
+        " (up to 31 days), such as 2000/day, 500/hour or 100/10min"
+    )

@@ -3,7 +3,10 @@
 Each delivery is rendered once per (day, kind, tag filter), then sent with retries (tenacity):
 a platform's ``retry_after`` is waited exactly; a transient failure backs off exponentially with
 jitter; a wait longer than ``max_inline_wait`` is handed to the ledger as a later retry instead
-of holding a sending slot. A target that is gone retires its subscription (or follows it to its
+of holding a sending slot. A kind's sending window (``scheduler.quota``: email's
+PAPERBOY_SMTP_WINDOW) is checked as deliveries are claimed; when it is full, a reopening within
+``max_inline_wait`` is waited for here, a later one is left to the ledger (``paperboy run``
+wakes for it). A target that is gone retires its subscription (or follows it to its
 new id); a permanent failure is kept with its error. An email address that bounces (the
 receiving server refused it) counts a bounce; ``bounce_limit`` in a row retire it, and an
 accepted delivery starts the count again. Nothing one delivery does stops another.
@@ -36,6 +39,7 @@ from bot.models import Paper, Subscription
 from bot.render.context import DigestView, digest_view
 from scheduler.ledger import Delivery, Ledger
 from scheduler.limits import DEFAULTS, Limits, Paced, Pacer, telegram_is_group
+from scheduler.quota import Quota
 
 log = logging.getLogger("paperboy.fanout")
 
@@ -82,6 +86,7 @@ class Fanout:
         max_inline_wait: float = 60.0,
         sleep: Sleep = asyncio.sleep,
         bounce_limit: int = 3,
+        quotas: Sequence[Quota] = (),
     ) -> None:
         self.archive = archive
         self.ledger = ledger
@@ -94,6 +99,7 @@ class Fanout:
         self.sleep = sleep
         self._backoff = wait_exponential_jitter(multiplier=0.5, max=30)  # 0.5 s, 1 s, 2 s... plus jitter
         self.limits = limits
+        self.quotas = quotas
         self._loop: asyncio.AbstractEventLoop | None = None
         self.pacers: dict[str, Pacer] = {}
         self._rendered: dict[tuple[Any, ...], Any] = {}
@@ -134,15 +140,32 @@ class Fanout:
                 free = self.capacity - len(running)
                 if free >= batch or not running:
                     self._flush()
-                    for delivery in self.ledger.claim(kinds, free):
+                    claimed_at = self.ledger.clock()
+                    for delivery in self.ledger.claim(kinds, free, self.quotas):
                         running.add(asyncio.create_task(self._deliver(delivery, report)))
                 if not running:
                     self._flush()
-                    return report
+                    wait = self._window_reopens(kinds, claimed_at)
+                    if wait is None:
+                        return report
+                    await self.sleep(wait)
+                    continue
                 done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
                     task.result()  # _deliver never raises; a bug here should surface
                 advance(len(done))
+
+    def _window_reopens(self, kinds: Sequence[str], claimed_at: dt.datetime) -> float | None:
+        """Seconds until a full sending window lets the next delivery go, if that is soon
+        enough to wait for here (within ``max_inline_wait``); else None. Only deliveries that
+        were not yet due at the last claim count (one due since then: 0, claim again); one that
+        was due and still not taken waits for sends under way elsewhere, not for the clock."""
+        capped = [quota.kind for quota in self.quotas if quota.kind in kinds]
+        when = self.ledger.next_due(capped, after=claimed_at) if capped else None
+        if when is None:
+            return None
+        wait = max(0.0, (when - self.ledger.clock()).total_seconds())
+        return wait if wait <= self.max_inline_wait else None
 
     def _flush(self) -> None:
         if self._sent:

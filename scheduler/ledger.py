@@ -1,10 +1,11 @@
 """The delivery ledger (the outbox): one row per (day, subscription), written before any send.
 
 A delivery goes pending -> sending (claimed by one worker) -> sent, or back to pending with a
-``not_before`` (retry later), or failed (kept with its error), or gone (the target left). A
-second publish of a day inserts nothing (unique key). A worker claims only as many rows as it
-has free sending slots, so a crash can leave at most that many in flight: on restart, rows
-still "sending" under a worker that is no longer alive go back to pending and are sent again.
+``not_before`` (retry later, or wait for email's sending window: ``scheduler.quota``), or
+failed (kept with its error), or gone (the target left). A second publish of a day inserts
+nothing (unique key). A worker claims only as many rows as it has free sending slots, so a crash
+can leave at most that many in flight: on restart, rows still "sending" under a worker that is
+no longer alive go back to pending and are sent again.
 On PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets several workers claim without overlap; on SQLite
 the database's single writer does.
 """
@@ -19,13 +20,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 
 from bot.archive._sql import insert_for
 from bot.archive.schema import deliveries, subscriptions
 from bot.archive.store import Archive
 from bot.models import Subscription
 from bot.subscriptions import subscription_from_row
+from scheduler.quota import Quota, serialise
 
 STATUSES = ("pending", "sending", "sent", "failed", "gone")
 
@@ -40,6 +42,8 @@ class Delivery:
     last_error: str | None
     message_ids: tuple[str, ...]
     sent_at: dt.datetime | None
+    #: The earliest it may go, while it waits (a platform's retry-after, the email window).
+    not_before: dt.datetime | None = None
 
 
 def utcnow() -> dt.datetime:
@@ -67,11 +71,33 @@ class Ledger:
             after = conn.execute(select(func.count()).where(deliveries.c.day == day)).scalar_one()
         return int(after - before)
 
-    def claim(self, kinds: Sequence[str], limit: int) -> list[Delivery]:
-        """Take up to ``limit`` due deliveries for these kinds; nobody else will send them."""
+    def claim(self, kinds: Sequence[str], limit: int, quotas: Sequence[Quota] = ()) -> list[Delivery]:
+        """Take up to ``limit`` due deliveries for these kinds; nobody else will send them.
+
+        A kind with a ``Quota`` (email under PAPERBOY_SMTP_WINDOW) gets no more than its window
+        has room for (``scheduler.quota``); once it is full, the claim goes on without it."""
         if limit <= 0 or not kinds:
             return []
         now = self.clock()
+        kinds, ids = list(kinds), list[int]()
+        with self.archive.engine.begin() as conn:
+            capped = [quota for quota in quotas if quota.kind in kinds]
+            if capped:
+                serialise(conn)
+            while kinds and len(ids) < limit:
+                taken = self._claim_ids(conn, kinds, limit - len(ids), now)
+                full: set[str] = set()
+                for quota in capped:
+                    taken, filled = quota.admit(conn, taken, now)
+                    if filled:
+                        full.add(quota.kind)
+                ids += taken
+                if not full & set(kinds):  # no window filled up: nothing due was left out
+                    break
+                kinds = [kind for kind in kinds if kind not in full]
+        return self.get(sorted(ids))
+
+    def _claim_ids(self, conn: Connection, kinds: Sequence[str], limit: int, now: dt.datetime) -> list[int]:
         # A CTE, computed once: as a subquery in IN (...), PostgreSQL may re-run a LIMIT ...
         # SKIP LOCKED query for each row, each run skipping the rows the last one locked, so one
         # claim could take far more than ``limit`` rows.
@@ -90,16 +116,14 @@ class Ledger:
             .cte("due")
             .prefix_with("MATERIALIZED", dialect="postgresql")
         )
-        with self.archive.engine.begin() as conn:
-            ids = sorted(
-                conn.scalars(
-                    update(deliveries)
-                    .where(deliveries.c.id == due.c.id, deliveries.c.status == "pending")
-                    .values(status="sending", claimed_by=self.worker, claimed_at=now)
-                    .returning(deliveries.c.id)
-                )
+        return sorted(
+            conn.scalars(
+                update(deliveries)
+                .where(deliveries.c.id == due.c.id, deliveries.c.status == "pending")
+                .values(status="sending", claimed_by=self.worker, claimed_at=now)
+                .returning(deliveries.c.id)
             )
-        return self.get(ids)
+        )
 
     def sent(self, delivery_id: int, message_ids: Sequence[str]) -> None:
         self._set(
@@ -195,20 +219,29 @@ class Ledger:
         with self.archive.engine.connect() as conn:
             return int(conn.execute(stmt).scalar_one())
 
-    def next_due(self, kinds: Sequence[str]) -> dt.datetime | None:
-        """When the earliest deferred retry may go (None: nothing is waiting on a clock)."""
+    def next_due(self, kinds: Sequence[str], after: dt.datetime | None = None) -> dt.datetime | None:
+        """When the earliest deferred delivery may go (None: nothing is waiting on a clock)."""
+        return self.scheduled(kinds, after)[1]
+
+    def scheduled(
+        self, kinds: Sequence[str] | None = None, after: dt.datetime | None = None
+    ) -> tuple[int, dt.datetime | None]:
+        """Pending deliveries that wait for a set time later than ``after`` (by default now): a
+        retry-after, the email window to reopen. How many, and when the first may go."""
         stmt = (
-            select(func.min(deliveries.c.not_before))
-            .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
+            select(func.count(), func.min(deliveries.c.not_before))
+            .select_from(deliveries.join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id))
             .where(
                 deliveries.c.status == "pending",
-                subscriptions.c.kind.in_(kinds),
+                deliveries.c.not_before > (after or self.clock()),
                 subscriptions.c.status == "active",
             )
         )
+        if kinds is not None:
+            stmt = stmt.where(subscriptions.c.kind.in_(kinds))
         with self.archive.engine.connect() as conn:
-            when = conn.execute(stmt).scalar()
-        return _aware(when) if when else None
+            count, when = conn.execute(stmt).one()
+        return int(count), _aware(when) if when else None
 
     def get(self, ids: Sequence[int]) -> list[Delivery]:
         if not ids:
@@ -236,6 +269,7 @@ class Ledger:
             deliveries.c.last_error.label("delivery_error"),
             deliveries.c.message_ids,
             deliveries.c.sent_at,
+            deliveries.c.not_before,
             subscriptions,
         ).join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
 
@@ -264,7 +298,7 @@ def _aware(when: dt.datetime) -> dt.datetime:
 
 
 def _delivery(row: Any) -> Delivery:
-    sent_at = row["sent_at"]
+    sent_at, not_before = row["sent_at"], row["not_before"]
     return Delivery(
         id=row["delivery_id"],
         day=row["day"],
@@ -274,4 +308,5 @@ def _delivery(row: Any) -> Delivery:
         last_error=row["delivery_error"],
         message_ids=tuple(json.loads(row["message_ids"])) if row["message_ids"] else (),
         sent_at=_aware(sent_at) if sent_at else None,
+        not_before=_aware(not_before) if not_before else None,
     )

@@ -9,7 +9,9 @@ per bot and 5 messages per 5 s a channel; a webhook 5 per 2 s, and 30 a minute (
 for webhooks: a webhook posts to one channel). discord.py also follows each route's bucket from the
 response headers, but only after a first answer, and it knows nothing of the global limit until a
 429 says so; pacing here keeps a fan-out from provoking either. SMTP: a concurrency setting (one
-message at a time per connection).
+message at a time per connection) and the operator's PAPERBOY_SMTP_RATE, messages a second
+(``scheduler.publish.email_limits``); a provider's hourly or daily cap, PAPERBOY_SMTP_WINDOW,
+must outlive the process, so it is counted in the ledger instead (``scheduler.quota``).
 
 A send counts in a window from when it is over, not from when it was let go: the platform sees
 a request some time after we let it go, and that time varies (a burst of requests is serialised

@@ -13,6 +13,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import math
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -32,6 +33,7 @@ from bot.render.environment import Templates
 from scheduler.fanout import Fanout, FanoutReport, Sleep
 from scheduler.ledger import Ledger, utcnow
 from scheduler.limits import DEFAULTS, Limits
+from scheduler.quota import Quota
 
 log = logging.getLogger("paperboy.publish")
 SITE = "web"  # the web archive and feeds: a channel with no subscribers, rebuilt on each publish
@@ -78,12 +80,27 @@ class PublishReport:
 
 
 def email_limits(limits: Mapping[str, Limits], settings: Settings) -> Mapping[str, Limits]:
-    """``limits`` with email's claims at least PAPERBOY_SMTP_CONCURRENCY: fewer deliveries under
-    way than the SMTP pool has connections would leave connections idle."""
+    """``limits`` with email's claims at least PAPERBOY_SMTP_CONCURRENCY (fewer deliveries under
+    way than the SMTP pool has connections would leave connections idle) and its sends at most
+    PAPERBOY_SMTP_RATE a second. Under a rate, claims are no more than a second's sends (or the
+    pool's size): more would only wait in the limiter, claimed, and count in the email window."""
     email = limits.get("email")
-    if email is None or email.concurrency >= settings.smtp_concurrency:
+    if email is None:
         return limits
-    return {**limits, "email": replace(email, concurrency=settings.smtp_concurrency)}
+    claims = email.concurrency
+    if settings.smtp_rate is not None:
+        claims = min(claims, math.ceil(settings.smtp_rate))
+    claims = max(claims, settings.smtp_concurrency)
+    rate = settings.smtp_rate if settings.smtp_rate is not None else email.per_second
+    if (claims, rate) == (email.concurrency, email.per_second):
+        return limits
+    return {**limits, "email": replace(email, concurrency=claims, per_second=rate)}
+
+
+def email_quotas(settings: Settings) -> list[Quota]:
+    """PAPERBOY_SMTP_WINDOW as the ledger enforces it (``scheduler.quota``)."""
+    window = settings.smtp_window
+    return [Quota("email", window.count, window.seconds)] if window else []
 
 
 class Publisher:
@@ -116,6 +133,7 @@ class Publisher:
             limits=email_limits(limits, settings),
             sleep=sleep,
             bounce_limit=settings.bounce_limit,
+            quotas=email_quotas(settings),
         )
         self._templates = templates
         self._contents: dict[dt.date, list[Paper]] = {}

@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("paperboy.service")
 LEADER_LOCK = 7_262_110_905  # any constant: the advisory lock that makes one process the scheduler
+#: The least rest of the delivery loop: a delivery due now that no one could claim (a full email
+#: window, its sends still under way) is looked at again after this, not in a busy loop.
+MIN_REST = 1.0
 
 
 class Service:
@@ -59,6 +62,7 @@ class Service:
         self._lock: Connection | None = None
         self._publishing = asyncio.Lock()
         self._wake = asyncio.Event()
+        self._delivered_at: dt.datetime | None = None  # when the last delivery round began
 
     def first_start(self) -> dt.date:
         """The day the service first ran here; catch-up never reaches back before it."""
@@ -142,7 +146,7 @@ class Service:
             max_instances=1,
         )
         scheduler.start()
-        deliver = self._every(self.deliver_every, self._deliver, wake=self._wake)
+        deliver = self._every(self._until_due, self._deliver, wake=self._wake)
         tasks = [asyncio.create_task(deliver, name="deliver")]
         tasks.append(asyncio.create_task(self._every(self.inbox_every, self._scan), name="inbox"))
         server: WebServer | None = None
@@ -187,7 +191,19 @@ class Service:
             await self.publish_due()
 
     async def _deliver(self) -> None:
+        self._delivered_at = self.publisher.ledger.clock()
         await self.publisher.deliver()
+
+    def _until_due(self) -> float:
+        """How long the delivery loop rests: until the next delivery that waits on a clock may go
+        (a platform's retry-after, the email window reopening), at most ``deliver_every``; one
+        that came due during the round just made goes after ``MIN_REST``."""
+        ledger = self.publisher.ledger
+        when = ledger.next_due(list(self.publisher.channels), after=self._delivered_at)
+        if when is None:
+            return self.deliver_every
+        rest: float = (when - ledger.clock()).total_seconds()
+        return min(self.deliver_every, max(MIN_REST, rest))
 
     async def _scan(self) -> None:
         if await asyncio.to_thread(self.inbox.scan):
@@ -203,10 +219,17 @@ class Service:
             self._wake.set()
         return day
 
-    async def _every(self, seconds: float, job: Callable[[], Any], wake: asyncio.Event | None = None) -> None:
+    async def _every(
+        self, every: float | Callable[[], float], job: Callable[[], Any], wake: asyncio.Event | None = None
+    ) -> None:
+        """Run ``job`` again and again, resting ``every`` seconds (or as long as ``every()`` says)
+        in between, or until ``wake`` is set."""
         while True:
+            seconds = every if isinstance(every, float | int) else self.deliver_every
             try:
                 await job()
+                if callable(every):
+                    seconds = every()
             except Exception:
                 log.exception("%s failed; trying again in %g s", getattr(job, "__name__", job), seconds)
             if wake is None:

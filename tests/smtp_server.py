@@ -1,9 +1,10 @@
 """A real SMTP server for the email tests: aiosmtpd on 127.0.0.1, in a thread of its own.
 
 ``Inbox`` keeps what it accepted (one entry per message and recipient, after the 250 to DATA)
-and the connections that sent mail, and can be scripted to misbehave the ways real servers do:
-answer RCPT for an address with 4xx or 5xx replies (``refuse``), drop the connection instead of
-answering DATA (``drop_data``), or close a connection after N messages (``close_after``).
+and when it came in, and the connections that sent mail, and can be scripted to misbehave the
+ways real servers do: answer RCPT for an address with 4xx or 5xx replies (``refuse``), drop the
+connection instead of answering DATA (``drop_data``), or close a connection after N messages
+(``close_after``).
 ``smtp_server(...)`` starts one, optionally with STARTTLS or implicit TLS and AUTH, on a port
 picked free first (aiosmtpd's own readiness probe cannot use port 0).
 """
@@ -16,6 +17,7 @@ import socket
 import ssl
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -50,6 +52,7 @@ class Inbox:
         self.encrypted: list[bool] = []  # and whether it was over TLS (STARTTLS or from the start)
         self.refusals: list[tuple[str, str]] = []  # (recipient, reply) as answered
         self.mail_options: list[list[str]] = []  # MAIL FROM's parameters (SIZE=, SMTPUTF8), each time
+        self.arrivals: list[float] = []  # when each accepted message came in (time.monotonic)
         self._refuse: dict[str, list[str]] = {}
         self._drop_data: dict[str, int] = {}
         self._close_after: int | None = None
@@ -114,6 +117,7 @@ class Inbox:
                     server.transport.abort()  # gone before the 250: the message is not taken
                     return "451 never seen"
             self.accepted.extend(Received(envelope.mail_from, r, envelope.content) for r in envelope.rcpt_tos)
+            self.arrivals.extend(time.monotonic() for _ in envelope.rcpt_tos)
             count = self._per_session[id(session)] = self._per_session.get(id(session), 0) + 1
         if self._close_after and count >= self._close_after:
             loop = server.loop

@@ -173,6 +173,8 @@ deliveries = Table(
     Column("sent_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("day", "subscription_id", name="uq_deliveries_day_subscription"),
     Index("ix_deliveries_status", "status", "not_before"),
+    # The email window (PAPERBOY_SMTP_WINDOW) counts what was sent in its last hour or day.
+    Index("ix_deliveries_sent_at", "sent_at"),
 )
 
 #: Small facts the service keeps (the day it first started, the schedule's owner).

@@ -94,8 +94,9 @@ def publish(
             lambda: publisher.publish(date, kinds=list(kinds) or None, dry_run=dry_run, backfill=backfill),
         )
         waiting = publisher.ledger.pending_count()
+        later, next_due = publisher.ledger.scheduled()
     if as_json:
-        emit(publish_json(report, publisher.off, waiting, backfill))
+        emit(publish_json(report, publisher.off, waiting, backfill) | {"next_due": iso_time(next_due)})
         return
     if report.source == "nothing":
         click.echo(f"{date}: nothing to publish (no digest that day and the queue is empty)")
@@ -111,11 +112,14 @@ def publish(
     fanout = report.fanout
     if fanout and (fanout.sent or fanout.failed or fanout.gone):
         click.echo(f"sent {fanout.sent}, failed {fanout.failed}, gone {fanout.gone}")
-    if waiting and not dry_run:
-        click.echo(
-            f"{plural(waiting, 'delivery', 'deliveries')} in the ledger wait for a channel that is off"
-            " or for a retry"
-        )
+    if later and next_due and not dry_run:
+        when = local(next_due, settings)
+        count = plural(later, "delivery", "deliveries")
+        click.echo(f"{count} {waiting_for_a_time(settings, later)}; the next may go at {when}")
+    if waiting > later and not dry_run:
+        count = plural(waiting - later, "delivery", "deliveries")
+        verb = "waits" if waiting - later == 1 else "wait"
+        click.echo(f"{count} in the ledger {verb} for a channel that is off or for a retry")
 
 
 def plural(count: int, one: str, many: str | None = None) -> str:
@@ -186,6 +190,28 @@ def explain_audience(
     return lines
 
 
+def waiting_for_a_time(settings: Settings, count: int = 2) -> str:
+    """Why deliveries wait for a set time: a platform's retry-after, or the email window."""
+    verb = "waits" if count == 1 else "wait"
+    if settings.smtp_window is None:
+        return f"{verb} for a retry a platform asked for"
+    return (
+        f"{verb} for a retry or for the email window (PAPERBOY_SMTP_WINDOW {settings.smtp_window}) to reopen"
+    )
+
+
+def iso_time(when: dt.datetime | None) -> str | None:
+    return when.isoformat() if when else None
+
+
+def local(when: dt.datetime, settings: Settings) -> str:
+    """A time as the operator reads it: in PAPERBOY_TIMEZONE, to the second (rounded up: nothing
+    goes before the time shown)."""
+    if when.microsecond:
+        when = when.replace(microsecond=0) + dt.timedelta(seconds=1)
+    return when.astimezone(settings.timezone).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
 @cli.group()
 def deliveries() -> None:
     """The delivery ledger: what went where, and why something did not."""
@@ -218,15 +244,20 @@ def list_deliveries(settings: Settings, status: str | None, day: str | None, as_
                         "last_error": row.last_error,
                         "message_ids": list(row.message_ids),
                         "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+                        "not_before": row.not_before.isoformat() if row.not_before else None,
                     }
                     for row in rows
                 ]
             }
         )
         return
+    now = dt.datetime.now(dt.UTC)
     for row in rows:
         error = f"  {row.last_error}" if row.last_error else ""
-        click.echo(f"{row.day}  {row.subscription.label:<40} {row.status:<8} tries {row.attempts}{error}")
+        shown = row.status
+        if shown == "pending" and row.not_before and row.not_before > now:
+            shown = f"waiting until {local(row.not_before, settings)}"
+        click.echo(f"{row.day}  {row.subscription.label:<40} {shown:<8} tries {row.attempts}{error}")
     if not rows:
         click.echo("No deliveries" + (f" with status {status}" if status else "") + ".")
 
