@@ -10,9 +10,12 @@ its id. Pure functions over papers: storing a correction is the caller's busines
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
+from typing import Any
 
 from bot.models import Paper
 
@@ -41,6 +44,40 @@ class PaperChange:
     id: str
     title: str
     fields: tuple[FieldChange, ...] = ()
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A post that corrected a day which had gone out: the archive's record of it."""
+
+    id: int
+    day: dt.date
+    source: str
+    changes: tuple[PaperChange, ...]
+
+    def summary(self) -> str:
+        """ "2 changed, 1 added": the one line a log or a command prints."""
+        counts = Counter(change.kind for change in self.changes)
+        return ", ".join(f"{counts[kind]} {kind}" for kind in ("changed", "added", "removed") if counts[kind])
+
+
+def changes_to_json(changes: Sequence[PaperChange]) -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": c.kind,
+            "id": c.id,
+            "title": c.title,
+            "fields": [{"field": f.field, "before": f.before, "after": f.after} for f in c.fields],
+        }
+        for c in changes
+    ]
+
+
+def changes_from_json(data: Sequence[Mapping[str, Any]]) -> tuple[PaperChange, ...]:
+    return tuple(
+        PaperChange(c["kind"], c["id"], c["title"], tuple(FieldChange(**f) for f in c["fields"]))
+        for c in data
+    )
 
 
 def keep_ids(published: Sequence[Paper], corrected: Sequence[Paper]) -> list[Paper]:

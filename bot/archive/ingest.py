@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, delete, insert, select, text, update
 
 from bot.archive._sql import insert_for
+from bot.archive.corrections import Correction
 from bot.archive.merge import merge
 from bot.archive.rows import Encoded, entry_row
 from bot.archive.schema import entries, paper_tags, papers, releases, search_index, sources, tags
@@ -35,9 +36,14 @@ class IngestReport:
     new: int  # papers the archive did not have before
     removed: int  # papers dropped because their only entry left this document
     unchanged: bool = False  # the archive already held exactly this document
+    #: What the document corrected of a day that had gone out (``bot/archive/published.py``).
+    correction: Correction | None = None
 
 
-def write_digest(conn: Connection, digest: Digest) -> IngestReport:
+def write_digest(conn: Connection, digest: Digest, *, keep_checksum: bool = False) -> IngestReport:
+    """Store ``digest`` in place of its document's earlier contribution. ``keep_checksum``: the
+    document's row keeps its old checksum (a post another one superseded: emptied, but its file
+    read again is still recognised as unchanged)."""
     name = digest.source
     encoded = Encoded()
     rows = [entry_row(name, position, paper, encoded) for position, paper in enumerate(digest.entries)]
@@ -49,6 +55,10 @@ def write_digest(conn: Connection, digest: Digest) -> IngestReport:
     old_ids = set(conn.scalars(select(entries.c.paper_id).where(entries.c.source == name)))
     conn.execute(delete(entries).where(entries.c.source == name))
     source = {"name": name, "format": digest.format, "date": digest.date, "checksum": checksum}
+    if keep_checksum and stored is not None:
+        source["checksum"] = stored
+    else:
+        source["superseded_by"] = None  # a superseded post sent anew speaks for its day again
     _upsert(conn, sources, [source], ["name"])
     if rows:
         conn.execute(insert(entries), rows)

@@ -199,10 +199,15 @@ def day_papers(archive: Archive, day: dt.date) -> list[Paper]:
     """Everything a day of the archive holds: its digest, then the papers publishing gave it
     from the queue (a day with no digest has only those). What readers see of that day."""
     with archive.engine.connect() as conn:
-        given = conn.scalars(
-            select(releases.c.paper_id).where(releases.c.day == day).order_by(releases.c.position)
-        )
-        return load_papers(conn, list(dict.fromkeys([*_digest_ids(conn, day), *given])))
+        return day_papers_in(conn, day)
+
+
+def day_papers_in(conn: Connection, day: dt.date) -> list[Paper]:
+    """``day_papers`` inside a transaction of the caller's."""
+    given = conn.scalars(
+        select(releases.c.paper_id).where(releases.c.day == day).order_by(releases.c.position)
+    )
+    return load_papers(conn, list(dict.fromkeys([*_digest_ids(conn, day), *given])))
 
 
 def _digest_ids(conn: Connection, day: dt.date) -> list[str]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
 
 from bot.archive.text import storable
@@ -52,4 +54,29 @@ def entry_to_paper(row: Mapping[Any, Any]) -> Paper:
         source=row["source"],
         line=row["line"],
         date=row["date"],
+    )
+
+
+def paper_to_json(paper: Paper) -> dict[str, Any]:
+    """A paper as plain JSON values (a correction keeps the day as it read before it)."""
+    return {
+        key: (value.isoformat() if isinstance(value, dt.date) else value)
+        for key, value in asdict(paper).items()
+        if key != "days"
+    }
+
+
+def paper_from_json(data: Mapping[str, Any]) -> Paper:
+    def day(value: Any) -> dt.date | None:
+        return dt.date.fromisoformat(value) if value else None
+
+    return Paper(
+        **{
+            **data,
+            "authors": tuple(data["authors"]),
+            "tags": tuple(data["tags"]),
+            "links": tuple(data["links"]),
+            "published": day(data.get("published")),
+            "date": day(data.get("date")),
+        }
     )

@@ -40,6 +40,9 @@ sources = Table(
     Column("date", Date, nullable=True, index=True),
     # Hash of what the document said: re-ingesting an unchanged file writes nothing.
     Column("checksum", String(64), nullable=False),
+    # The post that corrected this one's day (migration 0005): its entries are gone, its row and
+    # checksum stay, so reading the same file again does not undo the correction.
+    Column("superseded_by", SOURCE_NAME, nullable=True),
 )
 
 entries = Table(
@@ -171,8 +174,11 @@ deliveries = Table(
     Column("last_error", Text, nullable=True),
     Column("created", DateTime(timezone=True), nullable=False),
     Column("sent_at", DateTime(timezone=True), nullable=True),
+    # The correction its messages show (corrections.id; 0: the day as first published).
+    Column("version", Integer, nullable=False, server_default="0"),
     UniqueConstraint("day", "subscription_id", name="uq_deliveries_day_subscription"),
     Index("ix_deliveries_status", "status", "not_before"),
+    Index("ix_deliveries_day", "day", "status"),
     # The email window (PAPERBOY_SMTP_WINDOW) counts what was sent in its last hour or day.
     Index("ix_deliveries_sent_at", "sent_at"),
 )
@@ -183,4 +189,57 @@ service_state = Table(
     metadata,
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+
+# --- Corrections and the curator's desk (migration 0005) ---
+
+#: A post for a day that had gone out: what it changed, and the day's papers just before it.
+corrections = Table(
+    "corrections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("day", Date, nullable=False, index=True),
+    Column("source", SOURCE_NAME, nullable=False),  # the correcting document
+    Column("before", Text, nullable=False),  # JSON list of papers, as they read before it
+    Column("changes", Text, nullable=False),  # JSON list of paper changes
+    Column("created", DateTime(timezone=True), nullable=False),
+    sqlite_autoincrement=True,
+)
+
+#: The ledger of a correction's work on one delivery: its chat messages edited in place (extra
+#: ones sent, surplus deleted) or a correction email. ``progress`` counts the steps done, so a
+#: crash repeats at most the step under way.
+edits = Table(
+    "edits",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("correction_id", Integer, ForeignKey("corrections.id", ondelete="CASCADE"), nullable=False),
+    Column("delivery_id", Integer, ForeignKey("deliveries.id", ondelete="CASCADE"), nullable=False),
+    Column("status", String(16), nullable=False),  # pending, sending, done, failed, superseded
+    Column("attempts", Integer, nullable=False),
+    Column("not_before", DateTime(timezone=True), nullable=True),
+    Column("claimed_by", String(64), nullable=True),
+    Column("claimed_at", DateTime(timezone=True), nullable=True),
+    Column("progress", Integer, nullable=False, server_default="0"),
+    Column("message_ids", Text, nullable=True),  # JSON list: the messages as they stand
+    Column("edited", Integer, nullable=False, server_default="0"),  # platform calls that changed a message
+    Column("last_error", Text, nullable=True),
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("done_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("correction_id", "delivery_id", name="uq_edits_correction_delivery"),
+    Index("ix_edits_status", "status", "not_before"),
+)
+
+#: A curator's post waiting in chat for "publish" or "discard"; nothing of it is in the archive.
+drafts = Table(
+    "drafts",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("curator", String(64), nullable=False),  # telegram:USER_ID, discord:USER_ID
+    Column("name", SOURCE_NAME, nullable=False),  # the file name it will be stored under
+    Column("text", Text, nullable=False),
+    Column("reply_to", String(255), nullable=True),  # where the preview was shown
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("expires", DateTime(timezone=True), nullable=False, index=True),
 )
