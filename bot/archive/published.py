@@ -17,11 +17,12 @@ from dataclasses import replace
 
 from sqlalchemy import Connection, insert, select, update
 
-from bot.archive.corrections import Correction, changes_to_json, diff, keep_ids
+from bot.archive.corrections import Correction, PaperChange, changes_to_json, diff, keep_ids
 from bot.archive.ingest import IngestReport, write_digest
 from bot.archive.queries import day_papers_in, load_papers
 from bot.archive.rows import paper_to_json
 from bot.archive.schema import corrections, publications, sources
+from bot.archive.store import Archive
 from bot.models import Digest, Paper
 
 
@@ -51,6 +52,23 @@ def write_post(conn: Connection, digest: Digest, *, now: dt.datetime | None = No
         update(publications).where(publications.c.day == day).values(papers=json.dumps([p.id for p in after]))
     )
     return replace(report, correction=Correction(correction_id, day, digest.source, tuple(changes)))
+
+
+def preview(archive: Archive, digest: Digest) -> tuple[Digest, list[PaperChange] | None]:
+    """What storing ``digest`` would do, without storing it: the digest with the ids it would
+    keep, and the changes it would make to its day (None: the day has not gone out)."""
+    with archive.engine.connect() as conn:
+        published = _published(conn, digest.date)
+    if published is None:
+        return digest, None
+    kept = replace(digest, entries=tuple(keep_ids(published, digest.entries)))
+    return kept, diff(published, kept.entries)
+
+
+def published_days(archive: Archive) -> set[dt.date]:
+    """The days that have gone out."""
+    with archive.engine.connect() as conn:
+        return set(conn.scalars(select(publications.c.day)))
 
 
 def _published(conn: Connection, day: dt.date | None) -> list[Paper] | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, ClassVar, Protocol
 
+from bot.archive.corrections import PaperChange
 from bot.render.context import DigestView
 
 Pace = Callable[[], Awaitable[None]]
@@ -69,6 +70,48 @@ class Channel:
 
     async def close(self) -> None:
         """Release connections; called once when the process stops."""
+
+    # -- corrections: what an editable channel implements (scheduler/edits.py drives them) --------
+
+    #: Whether messages sent can be changed afterwards: a correction of a day edits them in place.
+    editable: ClassVar[bool] = False
+
+    def parts(self, rendered: Any) -> Sequence[Any]:
+        """The messages of a rendered day, in the order ``send`` sends them. A correction compares
+        the day as sent with the day corrected part by part: an equal part is not touched."""
+        raise NotImplementedError
+
+    async def edit_part(
+        self,
+        target: str,
+        ids: Sequence[str],
+        index: int,
+        part: Any,
+        pace: Pace,
+        *,
+        mention: str | None = None,
+    ) -> None:
+        """Make message ``ids[index]`` (``ids``: the day's messages as sent, in order) show ``part``.
+        A platform that refuses an edit that changes nothing counts as done. Raises what ``send``
+        raises; ``Permanent`` for a message that can no longer be edited (deleted, too old)."""
+        raise NotImplementedError
+
+    async def send_part(
+        self, target: str, ids: Sequence[str], part: Any, pace: Pace, *, mention: str | None = None
+    ) -> str:
+        """One more message after the last of ``ids`` (a corrected day longer than the one sent,
+        in the same place: a forum post's thread); its id."""
+        raise NotImplementedError
+
+    async def delete_part(self, target: str, ids: Sequence[str], index: int, pace: Pace) -> None:
+        """Delete message ``ids[index]`` (a corrected day shorter than the one sent); a message
+        already gone counts as done."""
+        raise NotImplementedError
+
+    def render_correction(self, digest: DigestView, changes: Sequence[PaperChange]) -> Any:
+        """For a channel that cannot edit (email): a short message listing ``changes`` to the day
+        ``digest`` (as corrected), which ``send`` sends."""
+        raise NotImplementedError
 
 
 class Frontend(Protocol):
