@@ -60,6 +60,9 @@ class Settings:
     catchup_days: int = 7
     #: Where the web archive is exported on each publish (PAPERBOY_SITE_DIR).
     site_dir: Path = Path("site")
+    #: Every export builds the search index that search.html needs on a static host
+    #: (PAPERBOY_SEARCH_INDEX, on by default; Paperboy's own server searches without it).
+    search_index: bool = True
     #: A folder watched for new or changed posts (PAPERBOY_INBOX).
     inbox: Path = Path("seeds")
     #: The web server of ``paperboy run`` / ``serve`` (PAPERBOY_HOST, PAPERBOY_PORT).
@@ -104,6 +107,7 @@ class Settings:
             queue_per_day=_number(env, "PAPERBOY_QUEUE_PER_DAY", 3, low=0),
             catchup_days=_number(env, "PAPERBOY_CATCHUP_DAYS", 7, low=0),
             site_dir=Path(env.get("PAPERBOY_SITE_DIR") or data_dir / "site"),
+            search_index=_switch(env, "PAPERBOY_SEARCH_INDEX", True),
             inbox=Path(env.get("PAPERBOY_INBOX") or "seeds"),
             host=env.get("PAPERBOY_HOST") or "127.0.0.1",
             port=_number(env, "PAPERBOY_PORT", 8000, low=1, high=65535),

@@ -61,6 +61,15 @@ async def close_channels(channels: Mapping[str, Any]) -> None:
             click.echo(f"paperboy: closing the {kind} channel: {exc}", err=True)
 
 
+def check_site_search(settings: Settings) -> None:
+    """Publishing rebuilds the web archive and its search index: a broken Pagefind install stops
+    the command when it starts, before a day is recorded or anything is sent."""
+    if settings.search_index:
+        from bot.channels.web.static_search import check_pagefind
+
+        check_pagefind()
+
+
 def parse_day(raw: str, settings: Settings) -> dt.date:
     if raw == "today":
         return dt.datetime.now(settings.timezone).date()
@@ -85,6 +94,8 @@ def publish(settings: Settings, day: str, kinds: tuple[str, ...], dry_run: bool,
     sends nothing new.
     """
     date = parse_day(day, settings)
+    if not dry_run and (not kinds or "web" in kinds):
+        check_site_search(settings)
     with open_settings_archive(settings) as archive:
         publisher = publisher_for(settings, archive)
         report = sending(
@@ -195,6 +206,7 @@ def run(settings: Settings, no_web: bool) -> None:
     from bot.cli._logging import configure as configure_logging
     from scheduler.service import Service
 
+    check_site_search(settings)
     configure_logging()
 
     async def main() -> None:

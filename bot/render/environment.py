@@ -2,8 +2,9 @@
 
 A template's extension decides how its output is escaped, so no template has to remember:
 ``.html``/``.xml`` are HTML-autoescaped, ``.md`` (Discord) escapes markdown in every value it
-prints, ``.txt``/``.css`` print text as it is. Every template is compiled when ``Templates`` is
-built, so a broken one fails with its file and line before anything is rendered or sent.
+prints, ``.txt``/``.css``/``.js`` print text as it is. Every template is compiled when
+``Templates`` is built, so a broken one fails with its file and line before anything is
+rendered or sent.
 """
 
 from __future__ import annotations
@@ -27,7 +28,14 @@ from markupsafe import Markup
 
 from bot.render.errors import TemplateProblem
 
-ESCAPING = {".html": "html", ".xml": "html", ".md": "markdown", ".txt": "text", ".css": "text"}
+ESCAPING = {
+    ".html": "html",
+    ".xml": "html",
+    ".md": "markdown",
+    ".txt": "text",
+    ".css": "text",
+    ".js": "text",
+}
 
 # Discord markdown: emphasis, code, strike and spoilers anywhere; masked links' brackets; and
 # quotes, headings and list items where they open a line.
