@@ -131,6 +131,13 @@ def test_a_papers_text_shows_as_text_in_results(page: Any, static_site: str) -> 
     assert page.errors == []  # no alert() dialog ran
 
 
+def test_a_common_word_lists_the_best_30(page: Any, static_site: str) -> None:
+    assert len(search(page, static_site, "the")) == 30
+    counted = re.fullmatch(r"Search (\d+) papers", page.inner_text("h1"))
+    assert counted and int(counted.group(1)) > 30  # the count is of every match, not of those shown
+    assert page.inner_text("#search-status") == "The best 30 are shown: add a word to narrow the search."
+
+
 def test_no_match_and_no_words_say_so(page: Any, static_site: str) -> None:
     assert search(page, static_site, "zzyzxqq") == []
     assert page.inner_text("#search-status") == "No published paper matches every word of “zzyzxqq”."
