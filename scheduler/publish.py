@@ -290,6 +290,7 @@ class Publisher:
             self.settings.site_dir,
             base_url=self.settings.base_url,
             site_url=self.settings.site_url,
+            search_index=self.settings.search_index == "always",
         )
 
     def _record(self, day: dt.date, papers: Sequence[Paper]) -> None:

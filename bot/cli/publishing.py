@@ -62,6 +62,16 @@ async def close_channels(channels: Mapping[str, Any]) -> None:
             click.echo(f"paperboy: closing the {kind} channel: {exc}", err=True)
 
 
+def check_site_search(settings: Settings) -> None:
+    """Publishing rebuilds the web archive, and with PAPERBOY_SEARCH_INDEX=always its search
+    index: a broken Pagefind install then stops the command when it starts, before a day is
+    recorded or anything is sent."""
+    if settings.search_index == "always":
+        from bot.channels.web.static_search import check_pagefind
+
+        check_pagefind()
+
+
 @cli.command()
 @click.argument("day", metavar="DATE")
 @click.option(
@@ -87,6 +97,8 @@ def publish(
     time; --backfill sends it to those who joined later too (once each).
     """
     date = parse_day(day, settings)
+    if not dry_run and (not kinds or "web" in kinds):
+        check_site_search(settings)
     with open_settings_archive(settings) as archive:
         publisher = publisher_for(settings, archive)
         report = sending(
@@ -289,6 +301,7 @@ def run(settings: Settings, no_web: bool) -> None:
     from bot.cli._logging import configure as configure_logging
     from scheduler.service import Service
 
+    check_site_search(settings)
     configure_logging()
 
     async def main() -> None:
