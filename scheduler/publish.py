@@ -1,4 +1,4 @@
-"""Publishing one day: choose its papers, record them, rebuild the site, open the deliveries,
+"""Publishing one day: choose its papers, record them, open the deliveries, rebuild the site,
 send. ``paperboy publish`` and the scheduler run this same code; the ledger makes it safe to
 run twice (the second time opens nothing and sends nothing new).
 
@@ -73,6 +73,8 @@ class PublishReport:
     dry_run: bool
     fanout: FanoutReport | None = None
     who: Audience = field(default_factory=Audience)
+    #: Why the web archive could not be rebuilt (the deliveries went on regardless).
+    site_error: str | None = None
     #: The day's publish time: who subscribed later gets no back issue (unless backfilled).
     cutoff: dt.datetime | None = None
     #: Subscribers whose channel this process has turned off, by kind: their deliveries wait.
@@ -233,10 +235,11 @@ class Publisher:
                 pass
         else:
             self._record(day, papers)
-            if rebuild:
-                self.rebuild_site()
             for page in self.audience(day, papers, only, who, backfill=backfill):
                 report.opened += self.ledger.open(day, page)
+            if rebuild:  # after the deliveries are in the ledger: a failed rebuild loses no reader
+                report.site_error = self._rebuild_or_say_why(day)
+                report.site = report.site_error is None
         report.audience = who.count
         report.waiting_off = {kind: n for kind, n in who.kinds.items() if kind not in self.channels}
         if dry_run:
@@ -279,6 +282,17 @@ class Publisher:
             return (
                 conn.execute(select(publications.c.day).where(publications.c.day == day)).first() is not None
             )
+
+    def _rebuild_or_say_why(self, day: dt.date) -> str | None:
+        """Rebuild the site; if that fails (a full disk, Pagefind out of memory), say why and go
+        on: the day's deliveries are already in the ledger, and the next publish or `paperboy
+        export-site` rebuilds the site."""
+        try:
+            self.rebuild_site()
+        except Exception as exc:  # any failure of the site must not stop the day reaching readers
+            log.error("publishing %s: the web archive was not rebuilt: %s", day, exc)
+            return str(exc) or type(exc).__name__
+        return None
 
     def rebuild_site(self) -> None:
         from bot.channels.web.export import export_site

@@ -119,6 +119,12 @@ def publish(
         f" {plural(report.audience, 'subscriber')}"
         + (", web archive and feeds rebuilt" if report.site and not dry_run else "")
     )
+    if report.site_error:
+        click.echo(
+            f"paperboy: the web archive was not rebuilt: {report.site_error}; the deliveries go out"
+            " regardless, and `paperboy export-site` or the next publish rebuilds it",
+            err=True,
+        )
     for line in explain_audience(report, publisher.off, settings, date, kinds):
         click.echo(line)
     fanout = report.fanout
@@ -147,6 +153,7 @@ def publish_json(report: Any, off: Mapping[str, str], waiting: int, backfill: bo
         "subscribers": report.audience,
         "new_deliveries": report.opened,
         "site": report.site,
+        "site_error": report.site_error,
         "dry_run": report.dry_run,
         "backfill": backfill,
         "sent": fanout.sent if fanout else 0,
