@@ -1,0 +1,158 @@
+"""Working the edits ledger (``scheduler/edits.py``): each claimed row's plan, step by step,
+through the fan-out's channels, pacers and retry policy, so a correction keeps the same platform
+limits as a day's sends and shares their windows."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot import subscriptions
+from bot.channels.base import Channel, Permanent, RetryAfter, TargetGone, Transient
+from bot.models import Paper
+from scheduler.edits import EDITABLE, EditJob, EditLedger, Step, Versions, final_ids, plan
+from scheduler.fanout import Fanout
+from scheduler.limits import Paced
+
+log = logging.getLogger("paperboy.edits")
+
+
+@dataclass
+class EditReport:
+    #: Deliveries whose messages now show the corrected day (or got a correction email).
+    corrected: int = 0
+    #: Platform calls that changed a message: edits, extra messages sent, surplus deleted.
+    messages: int = 0
+    failed: int = 0
+    deferred: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class Editor:
+    def __init__(
+        self,
+        fanout: Fanout,
+        ledger: EditLedger,
+        current: Callable[[dt.date], Sequence[Paper]],
+        version: Callable[[dt.date], int],
+    ) -> None:
+        self.fanout = fanout
+        self.ledger = ledger
+        self.current = current
+        self.version = version
+        self.versions = Versions(ledger.archive)
+
+    async def run(self) -> EditReport:
+        """Open rows for what the day's latest corrections left behind, then work every row this
+        process has a channel for; return when nothing claimable is left."""
+        self.fanout.pace_this_loop()
+        self.ledger.recover_dead()
+        self.ledger.open(EDITABLE)  # for channels off here too: their rows wait, as deliveries do
+        self.versions.forget()
+        kinds = [
+            kind for kind, channel in self.fanout.channels.items() if channel.editable or kind == "email"
+        ]
+        report = EditReport()
+        running: set[asyncio.Task[None]] = set()
+        while True:
+            free = self.fanout.capacity - len(running)
+            if free > 0:
+                for job in self.ledger.claim(kinds, free):
+                    running.add(asyncio.create_task(self._work(job, report)))
+            if not running:
+                return report
+            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()  # _work never raises; a bug here should surface
+
+    async def _work(self, job: EditJob, report: EditReport) -> None:
+        sub = job.subscription
+        channel = self.fanout.channels[sub.kind]
+        try:
+            if channel.editable:
+                await self._edit(channel, job, report)
+            else:
+                await self._tell(channel, job, report)
+        except RetryAfter as exc:  # longer than is worth holding a slot for: the ledger waits
+            self.ledger.retry_at(job.id, self.ledger.clock() + dt.timedelta(seconds=exc.seconds), str(exc))
+            report.deferred += 1
+        except TargetGone as exc:
+            subscriptions.set_status(self.ledger.archive, sub.id, "gone", str(exc))
+            self._fail(job, f"TargetGone: {exc}", report)
+        except (Transient, Permanent) as exc:
+            self._fail(job, f"{type(exc).__name__}: {exc}", report)
+        except Exception as exc:  # a channel's bug: this row fails, the others go on
+            log.exception("correcting delivery %s to %s failed unexpectedly", job.delivery_id, sub.label)
+            self._fail(job, f"{type(exc).__name__}: {exc}", report)
+
+    async def _edit(self, channel: Channel, job: EditJob, report: EditReport) -> None:
+        sub, day = job.subscription, job.day
+        current = self.current(day)
+        before = self.fanout.render_for(
+            channel, day, job.version, sub, self.versions.papers_at(day, job.version, current)
+        )
+        after = channel.parts(self.fanout.render_for(channel, day, self.version(day), sub, current))
+        steps = plan(len(job.sent_ids), channel.parts(before), after)
+        working = list(job.working_ids or job.sent_ids)
+        edited = job.edited
+        # Refusals of earlier steps (not the reason the row was last put off) stay on the record.
+        errors = [e for e in (job.last_error or "").split("; ") if e.startswith("message ")]
+        pacer = self.fanout.pacers[sub.kind]
+        for number in range(job.progress, len(steps)):
+            step = steps[number]
+            async with pacer.slots:
+                pace = pacer.pace(sub.target)
+                try:
+                    await self.fanout.retrying(
+                        functools.partial(self._call, channel, job, step, after[step.index :], working, pace),
+                        pace,
+                    )
+                    edited += 1
+                    report.messages += 1
+                except Permanent as exc:  # this message will not change: say so, do the rest
+                    errors.append(f"message {step.index + 1}: {exc}")
+            self.ledger.step(job, number + 1, working, edited, "; ".join(errors) or None)
+        self.ledger.finish(job, final_ids(len(job.sent_ids), len(after), working), "; ".join(errors) or None)
+        if errors:
+            report.failed += 1
+            report.errors.append(f"{sub.label}: {'; '.join(errors)}")
+        else:
+            report.corrected += 1
+
+    @staticmethod
+    async def _call(
+        channel: Channel, job: EditJob, step: Step, parts: Sequence[Any], working: list[str], pace: Paced
+    ) -> None:
+        """One step's platform call (``parts[0]`` is the step's part, when it has one)."""
+        target, mention = job.subscription.target, job.subscription.mention
+        if step.action == "edit":
+            await channel.edit_part(target, working, step.index, parts[0], pace, mention=mention)
+        elif step.action == "send":
+            working.append(await channel.send_part(target, working, parts[0], pace, mention=mention))
+        else:
+            await channel.delete_part(target, working, step.index, pace)
+
+    async def _tell(self, channel: Channel, job: EditJob, report: EditReport) -> None:
+        """A channel that cannot edit (email): one message listing what changed since its copy."""
+        sub, day = job.subscription, job.day
+        current = self.current(day)
+        changes = self.versions.changes_since(day, job.version, current)
+        chosen = [paper for paper in current if sub.wants(paper.tags)]
+        rendered: Any = channel.render_correction(self.fanout.digest_for(day, chosen, sub), changes)
+        pacer = self.fanout.pacers[sub.kind]
+        async with pacer.slots:
+            pace = pacer.pace(sub.target)
+            await self.fanout.retrying(lambda: channel.send(sub.target, rendered, pace), pace)
+        self.ledger.finish(job, job.sent_ids, None)
+        report.corrected += 1
+        report.messages += 1
+
+    def _fail(self, job: EditJob, error: str, report: EditReport) -> None:
+        self.ledger.failed(job.id, error)
+        report.failed += 1
+        report.errors.append(f"{job.subscription.label}: {error}")
