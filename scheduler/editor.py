@@ -7,19 +7,90 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
+import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
+
 from bot import subscriptions
+from bot.archive.corrections import PaperChange, changes_from_json, diff
+from bot.archive.rows import paper_from_json
+from bot.archive.schema import corrections
+from bot.archive.store import Archive
 from bot.channels.base import Channel, Permanent, RetryAfter, TargetGone, Transient
 from bot.models import Paper
-from scheduler.edits import EDITABLE, EditJob, EditLedger, Step, Versions, final_ids, plan
+from scheduler.edits import EDITABLE, EditJob, EditLedger
 from scheduler.fanout import Fanout
 from scheduler.limits import Paced
 
 log = logging.getLogger("paperboy.edits")
+
+
+@dataclass(frozen=True)
+class Step:
+    action: str  # edit, send or delete
+    index: int
+
+
+def plan(sent: int, before: Sequence[Any], after: Sequence[Any]) -> list[Step]:
+    """The platform calls that make ``sent`` messages showing ``before`` show ``after``: edits
+    of the parts that differ, then sends of the parts added, or deletes of the parts dropped.
+    A part whose old rendering is unknown (``before`` shorter than what was sent: the templates
+    changed) is edited."""
+    steps = [
+        Step("edit", i) for i in range(min(sent, len(after))) if i >= len(before) or before[i] != after[i]
+    ]
+    steps += [Step("send", i) for i in range(sent, len(after))]
+    steps += [Step("delete", i) for i in range(len(after), sent)]
+    return steps
+
+
+def final_ids(sent: int, after: int, working: Sequence[str]) -> list[str]:
+    """The day's message ids once the plan is done: the kept ones, then the ones sent after."""
+    return [*working[: min(sent, after)], *working[sent:]]
+
+
+class Versions:
+    """A day's papers as each version showed them: version 0 is the day as first published, a
+    correction's id the day right after it. Read once per day and kept while a loop runs."""
+
+    def __init__(self, archive: Archive) -> None:
+        self.archive = archive
+        self._days: dict[dt.date, list[tuple[int, list[Paper], tuple[PaperChange, ...]]]] = {}
+
+    def _load(self, day: dt.date) -> list[tuple[int, list[Paper], tuple[PaperChange, ...]]]:
+        if day not in self._days:
+            stmt = (
+                select(corrections.c.id, corrections.c.before, corrections.c.changes)
+                .where(corrections.c.day == day)
+                .order_by(corrections.c.id)
+            )
+            with self.archive.engine.connect() as conn:
+                self._days[day] = [
+                    (
+                        cid,
+                        [paper_from_json(p) for p in json.loads(before)],
+                        changes_from_json(json.loads(changes)),
+                    )
+                    for cid, before, changes in conn.execute(stmt)
+                ]
+        return self._days[day]
+
+    def papers_at(self, day: dt.date, version: int, current: Sequence[Paper]) -> list[Paper]:
+        """The day as a delivery at ``version`` shows it: the papers as they read just before the
+        first correction after ``version`` (``current`` if there is none)."""
+        later = next((before for cid, before, _ in self._load(day) if cid > version), None)
+        return list(current) if later is None else later
+
+    def changes_since(self, day: dt.date, version: int, current: Sequence[Paper]) -> list[PaperChange]:
+        """What changed of the day between ``version`` and now (a correction email's list)."""
+        return diff(self.papers_at(day, version, current), current)
+
+    def forget(self) -> None:
+        self._days.clear()
 
 
 @dataclass

@@ -32,11 +32,9 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, or_, select, update
 
 from bot.archive._sql import insert_for
-from bot.archive.corrections import PaperChange, changes_from_json, diff
-from bot.archive.rows import paper_from_json
 from bot.archive.schema import corrections, deliveries, edits, subscriptions
 from bot.archive.store import Archive
-from bot.models import Paper, Subscription
+from bot.models import Subscription
 from bot.subscriptions import subscription_from_row
 from scheduler.ledger import _aware, _dead_here, utcnow
 
@@ -66,30 +64,6 @@ class EditJob:
     edited: int
     last_error: str | None
     attempts: int
-
-
-@dataclass(frozen=True)
-class Step:
-    action: str  # edit, send or delete
-    index: int
-
-
-def plan(sent: int, before: Sequence[Any], after: Sequence[Any]) -> list[Step]:
-    """The platform calls that make ``sent`` messages showing ``before`` show ``after``: edits
-    of the parts that differ, then sends of the parts added, or deletes of the parts dropped.
-    A part whose old rendering is unknown (``before`` shorter than what was sent: the templates
-    changed) is edited."""
-    steps = [
-        Step("edit", i) for i in range(min(sent, len(after))) if i >= len(before) or before[i] != after[i]
-    ]
-    steps += [Step("send", i) for i in range(sent, len(after))]
-    steps += [Step("delete", i) for i in range(len(after), sent)]
-    return steps
-
-
-def final_ids(sent: int, after: int, working: Sequence[str]) -> list[str]:
-    """The day's message ids once the plan is done: the kept ones, then the ones sent after."""
-    return [*working[: min(sent, after)], *working[sent:]]
 
 
 class EditLedger:
@@ -288,6 +262,49 @@ class EditLedger:
         with self.archive.engine.connect() as conn:
             return int(conn.execute(stmt).scalar_one())
 
+    def tally(self) -> dict[int, dict[str, int]]:
+        """Per correction: its rows by status, and ``messages``, the platform calls that changed
+        a message (what ``corrections list`` shows)."""
+        stmt = select(edits.c.correction_id, edits.c.status, func.count(), func.sum(edits.c.edited)).group_by(
+            edits.c.correction_id, edits.c.status
+        )
+        found: dict[int, dict[str, int]] = {}
+        with self.archive.engine.connect() as conn:
+            for correction_id, status, count, messages in conn.execute(stmt):
+                entry = found.setdefault(correction_id, dict.fromkeys((*STATUSES, "messages"), 0))
+                entry[status] = int(count)
+                entry["messages"] += int(messages or 0)
+        return found
+
+    def of_deliveries(self, delivery_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+        """The rows of these deliveries, oldest first: what ``deliveries list`` shows of edits."""
+        found: dict[int, list[dict[str, Any]]] = {}
+        if not delivery_ids:
+            return found
+        columns = (
+            edits.c.delivery_id,
+            edits.c.correction_id,
+            edits.c.status,
+            edits.c.edited,
+            edits.c.last_error,
+        )
+        with self.archive.engine.connect() as conn:
+            for start in range(0, len(delivery_ids), 500):
+                chunk = list(delivery_ids[start : start + 500])
+                rows = conn.execute(
+                    select(*columns).where(edits.c.delivery_id.in_(chunk)).order_by(edits.c.id)
+                )
+                for delivery_id, correction_id, status, edited, error in rows:
+                    found.setdefault(delivery_id, []).append(
+                        {
+                            "correction": correction_id,
+                            "status": status,
+                            "messages": edited,
+                            "last_error": error,
+                        }
+                    )
+        return found
+
     def get(self, ids: Sequence[int]) -> list[EditJob]:
         if not ids:
             return []
@@ -319,46 +336,6 @@ class EditLedger:
             values.setdefault("claimed_by", None)
         with self.archive.engine.begin() as conn:
             conn.execute(update(edits).where(edits.c.id == job_id).values(**values))
-
-
-class Versions:
-    """A day's papers as each version showed them: version 0 is the day as first published, a
-    correction's id the day right after it. Read once per day and kept while a loop runs."""
-
-    def __init__(self, archive: Archive) -> None:
-        self.archive = archive
-        self._days: dict[dt.date, list[tuple[int, list[Paper], tuple[PaperChange, ...]]]] = {}
-
-    def _load(self, day: dt.date) -> list[tuple[int, list[Paper], tuple[PaperChange, ...]]]:
-        if day not in self._days:
-            stmt = (
-                select(corrections.c.id, corrections.c.before, corrections.c.changes)
-                .where(corrections.c.day == day)
-                .order_by(corrections.c.id)
-            )
-            with self.archive.engine.connect() as conn:
-                self._days[day] = [
-                    (
-                        cid,
-                        [paper_from_json(p) for p in json.loads(before)],
-                        changes_from_json(json.loads(changes)),
-                    )
-                    for cid, before, changes in conn.execute(stmt)
-                ]
-        return self._days[day]
-
-    def papers_at(self, day: dt.date, version: int, current: Sequence[Paper]) -> list[Paper]:
-        """The day as a delivery at ``version`` shows it: the papers as they read just before the
-        first correction after ``version`` (``current`` if there is none)."""
-        later = next((before for cid, before, _ in self._load(day) if cid > version), None)
-        return list(current) if later is None else later
-
-    def changes_since(self, day: dt.date, version: int, current: Sequence[Paper]) -> list[PaperChange]:
-        """What changed of the day between ``version`` and now (a correction email's list)."""
-        return diff(self.papers_at(day, version, current), current)
-
-    def forget(self) -> None:
-        self._days.clear()
 
 
 def _latest_per_day() -> Any:

@@ -251,7 +251,7 @@ class Publisher:
             for page in self.audience(day, papers, only, who, backfill=backfill):
                 report.opened += self.ledger.open(day, page)
             if rebuild:  # after the deliveries are in the ledger: a failed rebuild loses no reader
-                report.site_error = self._rebuild_or_say_why(day)
+                report.site_error = self.refresh_site(day)
                 report.site = report.site_error is None
         report.audience = who.count
         report.waiting_off = {kind: n for kind, n in who.kinds.items() if kind not in self.channels}
@@ -304,7 +304,7 @@ class Publisher:
                 conn.execute(select(publications.c.day).where(publications.c.day == day)).first() is not None
             )
 
-    def _rebuild_or_say_why(self, day: dt.date) -> str | None:
+    def refresh_site(self, day: dt.date) -> str | None:
         """Rebuild the site; if that fails (a full disk, Pagefind out of memory), say why and go
         on: the day's deliveries are already in the ledger, and the next publish or `paperboy
         export-site` rebuilds the site."""
