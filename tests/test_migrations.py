@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -15,6 +18,7 @@ from sqlalchemy import inspect, text
 from bot.archive.schema import SEARCH_OBJECTS, metadata
 from bot.archive.store import HEAD_REVISION, MIGRATIONS, make_engine, open_archive, schema_revision
 from bot.errors import StoreError
+from tests.conftest import ROOT
 
 
 def alembic_config(conn: Any) -> Config:
@@ -59,3 +63,27 @@ def test_a_schema_from_a_newer_paperboy_is_refused(db_url: str) -> None:
         conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
     with pytest.raises(StoreError, match="newer than this Paperboy knows"):
         open_archive(db_url)
+
+
+def test_processes_starting_together_on_a_new_database_all_come_up(db_url: str) -> None:
+    """The Procfile's web and worker (or several workers) start at once on an empty database:
+    each migrates when it needs to, and none fails on a table the other has just created."""
+    env = {**os.environ, "PAPERBOY_DATABASE_URL": db_url}
+    upgrades = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bot", "db", "upgrade"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(6)
+    ]
+    errors = [process.communicate(timeout=120)[1] for process in upgrades]
+    assert [(process.returncode, err) for process, err in zip(upgrades, errors, strict=True)] == [
+        (0, "")
+    ] * len(upgrades)
+    engine = make_engine(db_url)
+    assert schema_revision(engine) == HEAD_REVISION
+    engine.dispose()

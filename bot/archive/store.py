@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
@@ -22,6 +22,8 @@ from bot.models import Digest
 HEAD_REVISION = "0005"
 MIGRATIONS = Path(__file__).with_name("migrations")
 SEARCH_TEXT_FUNCTION = "paperboy_search_text"
+#: Any constant: the PostgreSQL advisory lock that lets one process at a time migrate.
+MIGRATION_LOCK = 7_262_110_906
 
 
 def parse_url(raw: str) -> URL:
@@ -93,13 +95,26 @@ def schema_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to ``HEAD_REVISION`` (creates it on an empty database)."""
+    """Bring the schema to ``HEAD_REVISION`` (creates it on an empty database).
+
+    Processes that start together on a new database (the Procfile's web and worker, several
+    workers) take turns: each migrates inside one transaction that first takes the database's
+    write lock, and looks at the revision again once it has it, so the second finds the work
+    done instead of failing on "table already exists"."""
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # DDL is transactional there; the lock ends with it
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        elif conn.dialect.name == "sqlite":  # the write lock now, not at the first write
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if inspect(conn).has_table("alembic_version"):
+            done = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            if done == HEAD_REVISION:
+                return
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
 
