@@ -67,7 +67,8 @@ class Settings:
     search_index: str = "export"
     #: A folder watched for new or changed posts (PAPERBOY_INBOX).
     inbox: Path = Path("seeds")
-    #: The web server of ``paperboy run`` / ``serve`` (PAPERBOY_HOST, PAPERBOY_PORT).
+    #: The web server of ``paperboy run`` / ``serve`` (PAPERBOY_HOST, PAPERBOY_PORT; else a
+    #: runner's PORT, on all interfaces).
     host: str = "127.0.0.1"
     port: int = 8000
     #: A chat that subscribes gets the latest digest at once (PAPERBOY_SEND_LATEST, on by default).
@@ -117,8 +118,12 @@ class Settings:
             site_dir=Path(env.get("PAPERBOY_SITE_DIR") or data_dir / "site"),
             search_index=_choice(env, "PAPERBOY_SEARCH_INDEX", SEARCH_INDEX, "export"),
             inbox=Path(env.get("PAPERBOY_INBOX") or "seeds"),
-            host=env.get("PAPERBOY_HOST") or "127.0.0.1",
-            port=_number(env, "PAPERBOY_PORT", 8000, low=1, high=65535),
+            # A runner's PORT (Heroku, Dokku, Render, Fly, honcho) asks for that port on every
+            # interface; PAPERBOY_HOST and PAPERBOY_PORT, the explicit settings, win when set.
+            host=env.get("PAPERBOY_HOST") or ("0.0.0.0" if env.get("PORT") else "127.0.0.1"),
+            port=_number(
+                env, "PAPERBOY_PORT", _number(env, "PORT", 8000, low=1, high=65535), low=1, high=65535
+            ),
             send_latest=_switch(env, "PAPERBOY_SEND_LATEST", True),
             smtp_rate=_rate(env.get("PAPERBOY_SMTP_RATE", "")),
             smtp_window=_send_window(env.get("PAPERBOY_SMTP_WINDOW", "")),

@@ -49,6 +49,12 @@ def run(settings: Settings, no_web: bool) -> None:
                 f" inbox {settings.inbox}; site {settings.site_dir}",
                 err=True,
             )
+            if no_web and settings.base_url is None:
+                click.echo(
+                    f"paperboy: PAPERBOY_BASE_URL is not set: feeds and emails link {settings.site_url},"
+                    " where this process serves nothing (--no-web); set it to the web process's address",
+                    err=True,
+                )
             mailer = None if no_web else mailer_from_env(settings, os.environ)
             try:
                 await service.run(stop, web=not no_web, frontends=bots, mailer=mailer)
@@ -66,22 +72,15 @@ def run(settings: Settings, no_web: bool) -> None:
 def serve(settings: Settings) -> None:
     """Only the web server (at PAPERBOY_HOST:PAPERBOY_PORT): the archive in PAPERBOY_SITE_DIR and
     its feeds, search, email sign-up. Stop it with Ctrl-C (or SIGTERM)."""
-    from bot.archive.store import HEAD_REVISION, open_archive, schema_revision
     from bot.channels.email.signup import mailer_from_env
     from bot.channels.web.app import make_app
     from bot.channels.web.server import serve_forever
     from bot.cli._logging import configure as configure_logging
 
     configure_logging()
-    # No migration here: beside a `paperboy run` worker (the Procfile) two processes would race to
-    # create the schema. The worker (or `paperboy db upgrade`) migrates; /healthz says until then.
-    with open_archive(settings.database_url, migrate=False) as archive:
-        if schema_revision(archive.engine) != HEAD_REVISION:
-            click.echo(
-                "paperboy: the database is not migrated yet: search and sign-up work once"
-                " `paperboy run` or `paperboy db upgrade` has migrated it",
-                err=True,
-            )
+    # It migrates like every command: beside a worker starting at the same moment (the Procfile),
+    # the two take turns (bot.archive.store.upgrade), so search and sign-up work from the start.
+    with open_settings_archive(settings) as archive:
         mailer = mailer_from_env(settings, os.environ)
         app = make_app(settings, archive, (), mailer)
         click.echo(
