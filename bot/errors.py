@@ -37,6 +37,15 @@ class ParseError(InputError):
         return (ParseError, (self.source, self.line, self.message))
 
 
+class ConfigError(InputError):
+    """A setting that is wrong, named in the message (never with a secret's value): exit status 2.
+
+    Every setting is checked when a command starts (``bot.config``, ``bot.channels.checks``); one
+    that only shows at send time (a token the platform refuses) stops the fan-out instead, and
+    the deliveries wait in the ledger: the operator's mistake is never a reader's failed delivery.
+    """
+
+
 class QueryError(InputError):
     """A lookup that cannot be answered as asked (an empty or over-long search, a bad page)."""
 

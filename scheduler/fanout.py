@@ -9,7 +9,10 @@ PAPERBOY_SMTP_WINDOW) is checked as deliveries are claimed; when it is full, a r
 wakes for it). A target that is gone retires its subscription (or follows it to its
 new id); a permanent failure is kept with its error. An email address that bounces (the
 receiving server refused it) counts a bounce; ``bounce_limit`` in a row retire it, and an
-accepted delivery starts the count again. Nothing one delivery does stops another.
+accepted delivery starts the count again. Nothing one delivery does stops another, except a
+wrong setting that shows only at send time (``Misconfigured``, a ``PaperboyError``: a refused
+token or login, a broken template): that is the operator's, not the readers', so the channel
+stops for this run and its deliveries go back to pending, untouched, to go once it is fixed.
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ from tenacity.stop import stop_base
 
 from bot import subscriptions
 from bot.archive.store import Archive
-from bot.channels.base import Bounced, Channel, Permanent, RetryAfter, TargetGone, Transient
+from bot.channels.base import Bounced, Channel, Misconfigured, Permanent, RetryAfter, TargetGone, Transient
+from bot.errors import PaperboyError
 from bot.models import Paper, Subscription
 from bot.render.context import DigestView, digest_view
 from scheduler.ledger import Delivery, Ledger
@@ -58,6 +62,8 @@ class FanoutReport:
     errors: list[str] = field(default_factory=list)
     #: What correcting sent messages did (``scheduler/editor.py``), when it ran.
     edits: Any = None
+    #: Channels stopped by a wrong setting, and what is wrong: their deliveries are still pending.
+    stopped: dict[str, str] = field(default_factory=dict)
 
     @property
     def handled(self) -> int:
@@ -136,12 +142,11 @@ class Fanout:
         """
         self.pace_this_loop()
         report = FanoutReport()
-        kinds = list(self.channels)
         running: set[asyncio.Task[None]] = set()
         batch = max(1, self.capacity // 4)
         bar: AbstractContextManager[Callable[[int], None]] = nullcontext(lambda _count: None)
         if self.progress is not None:
-            bar = self.progress(self.ledger.pending_count(kinds))
+            bar = self.progress(self.ledger.pending_count(list(self.channels)))
         with bar as advance:
             while True:
                 free = self.capacity - len(running)
@@ -149,6 +154,7 @@ class Fanout:
                     self._flush()
                     self._versions.clear()  # a correction since the last claim renders anew
                     claimed_at = self.ledger.clock()
+                    kinds = [kind for kind in self.channels if kind not in report.stopped]
                     for delivery in self.ledger.claim(kinds, free, self.quotas):
                         running.add(asyncio.create_task(self._deliver(delivery, report)))
                 if not running:
@@ -184,6 +190,9 @@ class Fanout:
         sub = delivery.subscription
         channel = self.channels[sub.kind]
         pacer = self.pacers[sub.kind]
+        if sub.kind in report.stopped:  # claimed before its channel stopped: it waits untouched
+            self.ledger.release(delivery.id)
+            return
         try:
             rendered = self._render(channel, delivery)
             async with pacer.slots:
@@ -196,6 +205,9 @@ class Fanout:
             when = self.ledger.clock() + dt.timedelta(seconds=exc.seconds)
             self.ledger.retry_at(delivery.id, when, str(exc))
             report.deferred += 1
+        except (Misconfigured, PaperboyError) as exc:
+            self.ledger.release(delivery.id)
+            report.stopped.setdefault(sub.kind, str(exc))  # said by the command, or the service's log
         except TargetGone as exc:
             await self._gone(delivery, exc, report)
         except Bounced as exc:

@@ -26,6 +26,7 @@ from bot.archive.store import Archive
 from bot.channels.base import Frontend
 from bot.config import Settings
 from bot.models import Subscription
+from scheduler.fanout import FanoutReport
 from scheduler.inbox import Inbox
 from scheduler.ledger import utcnow
 from scheduler.publish import Publisher, PublishReport
@@ -90,6 +91,7 @@ class Service:
             for day in self.due_days():
                 report = await self.publisher.publish(day)
                 reports.append(report)
+                _say_stopped(report.fanout)
                 if report.source == "nothing":
                     log.info("%s: nothing to publish", day)
             return reports
@@ -192,7 +194,7 @@ class Service:
 
     async def _deliver(self) -> None:
         self._delivered_at = self.publisher.ledger.clock()
-        await self.publisher.deliver()
+        _say_stopped(await self.publisher.deliver())
 
     def _until_due(self) -> float:
         """How long the delivery loop rests: until the next delivery that waits on a clock may go
@@ -242,3 +244,9 @@ class Service:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), seconds)
             wake.clear()
+
+
+def _say_stopped(report: FanoutReport | None) -> None:
+    """A channel a wrong setting stopped: its deliveries wait, and each round says so until fixed."""
+    for kind, problem in (report.stopped if report else {}).items():
+        log.warning("%s is stopped, its deliveries wait in the ledger: %s", kind, problem)

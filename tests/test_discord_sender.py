@@ -18,7 +18,7 @@ import pytest
 
 from bot import subscriptions as store
 from bot.archive.store import Archive
-from bot.channels.base import DeliveryError, Permanent, RetryAfter, TargetGone, Transient
+from bot.channels.base import DeliveryError, Misconfigured, Permanent, RetryAfter, TargetGone, Transient
 from bot.channels.discord._publish import DiscordDay
 from bot.channels.discord.sender import DiscordChannel
 from bot.channels.discord.webhook import WebhookChannel
@@ -407,7 +407,7 @@ def test_the_api_url_setting_is_honoured_and_checked(seeded_sqlite: Archive, tmp
     factories = {item.kind: item.factory for item in CHANNELS}
     with pytest.raises(InputError, match="PAPERBOY_DISCORD_TOKEN is not set"):
         DiscordChannel.from_env(settings, {})
-    with pytest.raises(InputError, match=r"PAPERBOY_DISCORD_API_URL is 'discord\.example/api'"):
+    with pytest.raises(InputError, match=r"PAPERBOY_DISCORD_API_URL: it must be an http\(s\) URL"):
         WebhookChannel.from_env(settings, {"PAPERBOY_DISCORD_API_URL": "discord.example/api"})
     assert WebhookChannel.from_env(settings, {}).api_url == "https://discord.com/api/v10"
 
@@ -543,32 +543,36 @@ def test_the_cli_subscribes_a_channel_with_a_role_and_a_webhook_without_showing_
     assert removed.code == 0 and HOOK_TOKEN not in removed.out and "unsubscribed" in removed.out
 
 
-def test_a_refused_bot_token_fails_every_delivery_after_one_login(
+def test_a_refused_bot_token_stops_the_channel_after_one_login_and_fails_no_one(
     seeded_sqlite: Archive, tmp_path: Path
 ) -> None:
-    """Not the channels' fault: they stay active, and the bot does not knock again and again (401s
-    count towards Cloudflare's ban)."""
+    """Not the channels' fault: they stay active, their deliveries wait untouched, and the bot does
+    not knock again and again (401s count towards Cloudflare's ban)."""
 
     async def scenario(world: World) -> None:
         subscribe(seeded_sqlite, f"discord:{NEWS}", f"discord:{PAPERS}")
         world.channel("discord").token = "not-the-token"
-        await world.publish(sent=0, failed=2, gone=0)
+        report = await world.publisher.publish(DAY)
+        assert report.fanout and (report.fanout.sent, report.fanout.failed, report.fanout.gone) == (0, 0, 0)
+        assert "PAPERBOY_DISCORD_TOKEN" in report.fanout.stopped["discord"]
+        waiting = world.publisher.ledger.listing(day=DAY)
+        assert [(row.status, row.attempts) for row in waiting] == [("pending", 0)] * 2
 
     world = play(seeded_sqlite, tmp_path, scenario)
     assert [(path, status) for _, path, status, _ in world.api.errors] == [("/users/@me", 401)]
     for channel in (NEWS, PAPERS):
         sub = store.get(seeded_sqlite, f"discord:{channel}")
-        assert sub.status == "active" and sub.last_error and "PAPERBOY_DISCORD_TOKEN" in sub.last_error
+        assert (sub.status, sub.last_error) == ("active", None)
 
 
 @pytest.mark.parametrize(
     ("kind", "status", "code", "outcome"),
     [
-        ("discord", 404, 0, Permanent),  # a wrong PAPERBOY_DISCORD_API_URL: no channel is to blame
+        ("discord", 404, 0, Misconfigured),  # a wrong PAPERBOY_DISCORD_API_URL: no channel is to blame
         ("discord", 404, 10003, TargetGone),
         ("discord", 403, 50001, TargetGone),
         ("discord", 403, 40002, Permanent),  # another 403 (an unverified account): not the channel
-        ("discord", 401, 0, Permanent),  # our own token
+        ("discord", 401, 0, Misconfigured),  # our own token
         ("discord-webhook", 401, 0, TargetGone),  # the URL's token
         ("discord-webhook", 404, 10015, TargetGone),
         ("discord", 400, 50035, Permanent),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.channels.base import Permanent, Transient
+from bot.channels.base import Misconfigured, Permanent, Transient
 from bot.channels.email.maildir import MaildirTransport
 from bot.channels.email.sender import build_notice, email_channel
 from bot.channels.email.smtp import SmtpPool, SmtpUrl, parse_smtp_url, wire
@@ -121,20 +121,20 @@ def test_implicit_tls(certificate: Certificate) -> None:
     assert inbox.encrypted == [True]
 
 
-def test_an_untrusted_certificate_and_a_refused_login_are_permanent(
+def test_an_untrusted_certificate_and_a_refused_login_are_the_settings_fault(
     certificate: Certificate, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     options = {"tls_context": certificate.server_context(), "authenticator": accept_login("u", "right")}
     with smtp_server(**options) as (inbox, port):
         wrong = SmtpPool(parse_smtp_url(f"smtp://u:wrong@127.0.0.1:{port}"))
-        with pytest.raises(Permanent, match="refused the login: 535") as refused:
+        with pytest.raises(Misconfigured, match="refused the login: 535") as refused:
             asyncio.run(wrong.deliver(notice()))
-        assert "wrong" not in str(refused.value)
-        with pytest.raises(Permanent, match="refused the login"):  # remembered: no new attempt
+        assert "wrong" not in str(refused.value) and "PAPERBOY_SMTP_URL" in str(refused.value)
+        with pytest.raises(Misconfigured, match="refused the login"):  # remembered: no new attempt
             asyncio.run(wrong.deliver(notice()))
         monkeypatch.delenv("SSL_CERT_FILE")
         untrusted = SmtpPool(parse_smtp_url(f"smtp://u:right@127.0.0.1:{port}"))
-        with pytest.raises(Permanent, match=r"TLS with smtp://u@127\.0\.0\.1.* SSL_CERT_FILE"):
+        with pytest.raises(Misconfigured, match=r"TLS with smtp://u@127\.0\.0\.1.* SSL_CERT_FILE"):
             asyncio.run(untrusted.deliver(notice()))
     assert inbox.accepted == []
 

@@ -15,7 +15,7 @@ from bot import subscriptions as store
 from bot.archive import queries
 from bot.archive.parsers import ParseOptions, parse_file
 from bot.archive.store import Archive
-from bot.channels.base import Permanent, RetryAfter, TargetGone, Transient
+from bot.channels.base import Misconfigured, Permanent, RetryAfter, TargetGone, Transient
 from bot.config import Settings
 from scheduler.publish import Publisher
 from tests.conftest import SEED_FILES, TODAY
@@ -187,6 +187,27 @@ def test_permanent_failures_and_broken_channels_are_kept_not_raised(seeded: Arch
         "telegram:-8001": "Permanent: Bad Request: message is too long",
         "email:reader@example.org": "RuntimeError: SMTP client bug",
     }
+
+
+def test_a_setting_refused_at_send_time_stops_its_channel_and_fails_no_one(
+    seeded: Archive, tmp_path: Path
+) -> None:
+    chats = [f"-{8100 + n}" for n in range(50)]
+    subscribe(seeded, *(f"telegram:{chat}" for chat in chats))
+    subscribe(seeded, "email:reader@example.org")
+    refused = Misconfigured("Telegram refused PAPERBOY_TELEGRAM_TOKEN (Unauthorized)")
+    telegram = ScriptedChannel({chat: [refused] for chat in chats}, always=True)
+    email = RecordingChannel("email")
+    publisher = make(seeded, tmp_path, {"telegram": telegram, "email": email})
+    report = asyncio.run(publisher.publish(DAY))
+    assert report.fanout is not None
+    assert report.fanout.stopped == {"telegram": str(refused)}
+    assert (report.fanout.sent, report.fanout.failed) == (1, 0)  # email went; nobody failed
+    assert [target for target, _ in email.sent] == ["reader@example.org"]
+    waiting = [row for row in publisher.ledger.listing() if row.subscription.kind == "telegram"]
+    assert [(row.status, row.attempts, row.last_error) for row in waiting] == [("pending", 0, None)] * 50
+    assert all(store.get(seeded, f"telegram:{chat}").last_error is None for chat in chats)
+    assert 0 < sum(telegram.calls.values()) < 50  # once it knew, it stopped trying the others
 
 
 def test_a_long_retry_after_is_deferred_to_the_ledger(seeded: Archive, tmp_path: Path) -> None:

@@ -53,6 +53,12 @@ class Bounced(Permanent):
     delivery accepted in between, retire the subscription (``scheduler/fanout.py``)."""
 
 
+class Misconfigured(DeliveryError):
+    """The deployment's settings are wrong, as the platform says only at send time: a token or a
+    login it refuses, a certificate that does not verify. No delivery's fault and no reader's: the
+    fan-out stops sending through this channel and its deliveries wait, pending, until it is fixed."""
+
+
 class Channel:
     """One platform. Subclasses set ``kind`` and implement ``render`` and ``send``."""
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from bot.archive.store import Archive
 from bot.channels.base import Channel, Frontend
+from bot.channels.checks import telegram_api_url
 from bot.config import Settings
 from bot.models import Subscription
 
@@ -35,7 +36,7 @@ def _telegram(settings: Settings, env: Mapping[str, str]) -> Channel:
     from bot.channels.telegram.sender import TelegramChannel
 
     return TelegramChannel.from_settings(
-        settings, env["PAPERBOY_TELEGRAM_TOKEN"], env.get("PAPERBOY_TELEGRAM_API_URL") or None
+        settings, env["PAPERBOY_TELEGRAM_TOKEN"], telegram_api_url(env.get("PAPERBOY_TELEGRAM_API_URL"))
     )
 
 

@@ -7,11 +7,13 @@ a bug prints a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 
 from bot import __version__
+from bot.channels.checks import check_environment
 from bot.config import Settings
 from bot.errors import PaperboyError
 
@@ -25,7 +27,9 @@ def cli(ctx: click.Context) -> None:
     Settings come from PAPERBOY_* environment variables (PAPERBOY_DATABASE_URL: a SQLite file
     in the working directory by default).
     """
-    ctx.obj = Settings.from_env()
+    settings = ctx.obj = Settings.from_env()
+    # Before anything is opened or sent: a wrong setting stops here, with one line (exit 2).
+    check_environment(settings, os.environ)
 
 
 def main(argv: list[str] | None = None) -> None:

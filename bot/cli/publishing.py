@@ -18,6 +18,7 @@ from bot.cli._output import emit
 from bot.cli._report import explain_audience, iso_time, local, plural, publish_json, waiting_for_a_time
 from bot.cli.archive import json_option, open_settings_archive, pass_settings
 from bot.config import Settings
+from bot.errors import ConfigError
 
 PUBLISH_CHANNELS = ("telegram", "discord", "email", "web")
 T = TypeVar("T")
@@ -72,6 +73,17 @@ def check_site_search(settings: Settings) -> None:
         check_pagefind()
 
 
+def settle(publisher: Any, fanout: Any) -> None:
+    """A channel that a wrong setting stopped (a token or login refused at send time) ends the
+    command like a wrong setting at start, exit 2, its deliveries still pending: nothing was
+    failed for it."""
+    if fanout is None:
+        return
+    for kind, problem in fanout.stopped.items():
+        waiting = publisher.ledger.pending_count([kind])
+        raise ConfigError(f"{kind} stopped: {problem}; its {waiting} deliveries wait in the ledger")
+
+
 @cli.command()
 @click.argument("day", metavar="DATE")
 @click.option(
@@ -119,6 +131,7 @@ def publish(
             publisher,
             lambda: publisher.publish(date, kinds=list(kinds) or None, dry_run=dry_run, backfill=backfill),
         )
+        settle(publisher, report.fanout)
         waiting = publisher.ledger.pending_count()
         later, next_due = publisher.ledger.scheduled()
     if as_json:
@@ -229,4 +242,5 @@ def retry(settings: Settings, day: str | None) -> None:
         publisher = publisher_for(settings, archive)
         count = publisher.ledger.retry_failed(parse_day(day, settings) if day else None)
         report = sending(publisher, publisher.deliver)
+        settle(publisher, report)
     click.echo(f"{count} failed deliveries queued again; sent {report.sent}, failed {report.failed}")

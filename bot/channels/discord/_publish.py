@@ -27,7 +27,16 @@ from typing import Any, ClassVar
 import aiohttp
 import discord
 
-from bot.channels.base import Channel, DeliveryError, Pace, Permanent, RetryAfter, TargetGone, Transient
+from bot.channels.base import (
+    Channel,
+    DeliveryError,
+    Misconfigured,
+    Pace,
+    Permanent,
+    RetryAfter,
+    TargetGone,
+    Transient,
+)
 from bot.config import DEFAULT_TEMPLATES, Settings
 from bot.render._split import take, utf16_len
 from bot.render.context import DigestView
@@ -194,7 +203,9 @@ class DiscordPublisher(Channel):
         if (status, code) in GONE or (status == 401 and self.unauthorized_is_gone):
             return TargetGone(text)
         if status == 401:
-            return Permanent(f"{text} (Discord refused the bot token: check PAPERBOY_DISCORD_TOKEN)")
+            return Misconfigured(f"{text} (Discord refused the bot token: check PAPERBOY_DISCORD_TOKEN)")
+        if status == 404 and not code:  # no such route: the base is not Discord's API
+            return Misconfigured(f"{text} (no such API route: check PAPERBOY_DISCORD_API_URL)")
         return Permanent(text)  # a message Discord refuses (50035): kept for the operator
 
 

@@ -9,25 +9,17 @@ one that API's ``GET /gateway/bot`` names, as Discord recommends.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import discord
 import yarl
 
-from bot.errors import InputError
+from bot.channels.checks import discord_api_url
 
-DISCORD_API = "https://discord.com/api/v10"
 DISCORD_GATEWAY = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
 
 
 def api_base(url: str | None) -> str:
     """``url`` checked and without a trailing slash; Discord's own base when None or empty."""
-    if not url:
-        return DISCORD_API
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InputError(f"PAPERBOY_DISCORD_API_URL is {url!r}: it must be an http(s) URL like {DISCORD_API}")
-    return url.strip().rstrip("/")
+    return discord_api_url(url)
 
 
 def use_api_base(url: str | None) -> str:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import threading
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
@@ -27,7 +26,8 @@ from typing import Any, ClassVar, Literal
 import discord
 
 from bot.archive.store import Archive
-from bot.channels.discord.api import DISCORD_API, api_base, use_api_base, use_gateway
+from bot.channels.checks import DISCORD_API, discord_guild, discord_shards
+from bot.channels.discord.api import api_base, use_api_base, use_gateway
 from bot.channels.discord.commands import CommandTree, Translator
 from bot.channels.discord.responder import DEFER_AFTER, OnSubscribe, Responder
 from bot.commands import PAGE_SIZE
@@ -36,8 +36,6 @@ from bot.errors import InputError
 from bot.render.environment import Templates
 
 log = logging.getLogger("paperboy.discord")
-_SNOWFLAKE = re.compile(r"[0-9]{15,21}")
-MAX_SHARDS = 1_000
 MAX_RETRY_DELAY = 60.0
 
 
@@ -189,33 +187,7 @@ def from_env(
         settings,
         env["PAPERBOY_DISCORD_TOKEN"],
         api_url=env.get("PAPERBOY_DISCORD_API_URL") or None,
-        guild=_guild(env.get("PAPERBOY_DISCORD_GUILD") or ""),
-        shards=_shards(env.get("PAPERBOY_DISCORD_SHARDS") or ""),
+        guild=discord_guild(env.get("PAPERBOY_DISCORD_GUILD") or ""),
+        shards=discord_shards(env.get("PAPERBOY_DISCORD_SHARDS") or ""),
         on_subscribe=on_subscribe,
-    )
-
-
-def _guild(raw: str) -> int | None:
-    value = raw.strip()
-    if not value:
-        return None
-    if not _SNOWFLAKE.fullmatch(value):
-        raise InputError(
-            f"PAPERBOY_DISCORD_GUILD is {raw!r}: a server id, 15 to 21 digits"
-            " (Discord: Developer Mode on, then right-click the server → Copy Server ID)"
-        )
-    return int(value)
-
-
-def _shards(raw: str) -> int | Literal["auto"] | None:
-    value = raw.strip().lower()
-    if not value:
-        return None
-    if value == "auto":
-        return "auto"
-    if value.isdigit() and 1 <= int(value) <= MAX_SHARDS:
-        return int(value)
-    raise InputError(
-        f"PAPERBOY_DISCORD_SHARDS is {raw!r}: 'auto' (Discord's recommended count) or a number"
-        f" of shards from 1 to {MAX_SHARDS:,}"
     )

@@ -16,7 +16,7 @@ from typing import Any
 
 import discord
 
-from bot.channels.base import Pace, Permanent
+from bot.channels.base import Misconfigured, Pace
 from bot.channels.discord._publish import LONG_WAIT, DiscordPublisher, Outgoing
 from bot.channels.discord.api import api_base, use_api_base
 from bot.config import Settings
@@ -46,7 +46,7 @@ class DiscordChannel(DiscordPublisher):
         self.api_url = api_base(api_url)
         self._client: discord.Client | None = None
         self._login: asyncio.Lock | None = None
-        self._refused: Permanent | None = None  # the token was refused: no more logins this run
+        self._refused: Misconfigured | None = None  # the token was refused: no more logins this run
         self._forum_channels: dict[str, discord.ForumChannel] = {}
 
     @classmethod
@@ -90,7 +90,7 @@ class DiscordChannel(DiscordPublisher):
             try:
                 await client.login(self.token)
             except discord.LoginFailure as exc:  # a 401: no use trying again this run
-                self._refused = Permanent(
+                self._refused = Misconfigured(
                     f"Discord refused the bot token ({exc}): check PAPERBOY_DISCORD_TOKEN"
                 )
                 raise self._refused from exc

@@ -11,8 +11,8 @@ each message on one that is free. SMTP answers per command, so a refusal says wh
   ``Bounced``, counted against the address, unless the enhanced status says the problem is
   ours (5.7.x "relay access denied", 5.3/5.4/5.5: the server's or the protocol's), which is
   ``Permanent``, as is a 5xx to MAIL or DATA (the sender or the message, not the reader).
-- A refused login or a failed TLS handshake: ``Permanent`` (settings to fix), remembered for a
-  minute so that thousands of deliveries do not each try again.
+- A refused login or a failed TLS handshake: ``Misconfigured`` (settings to fix: the fan-out
+  stops and the deliveries wait), remembered for a minute so that nothing tries again at once.
 """
 
 from __future__ import annotations
@@ -23,65 +23,20 @@ import re
 import socket
 import ssl
 import time
-from dataclasses import dataclass, field
 from email.message import EmailMessage
-from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
-from bot.channels.base import Bounced, DeliveryError, Permanent, Transient
+from bot.channels.base import Bounced, DeliveryError, Misconfigured, Permanent, Transient
+from bot.channels.email.smtp_url import SmtpUrl
+from bot.channels.email.smtp_url import parse_smtp_url as parse_smtp_url  # where callers look for it
 from bot.channels.email.transport import Outgoing, envelope
-from bot.errors import InputError
 
-DEFAULT_PORTS = {"smtp": 587, "smtps": 465}
-_ENV = "PAPERBOY_SMTP_URL"
-_HINT = "give smtp://USER:PASSWORD@HOST:587 (STARTTLS) or smtps://USER:PASSWORD@HOST:465 (TLS)"
-_ESCAPES = "write / ? # @ : in the user name or password as %2F %3F %23 %40 %3A"
 #: Enhanced status classes (RFC 3463) that blame the sender's side, not the recipient's address.
 _NOT_THE_ADDRESS = re.compile(r"^5\.[3457]\.\d{1,3}\b")
 _LINE_ENDS = re.compile(rb"\r\n|\n|\r(?!\n)")
 #: How long a refused login or TLS failure is answered from memory instead of reconnecting.
 BROKEN_FOR = 60.0
-
-
-@dataclass(frozen=True)
-class SmtpUrl:
-    host: str
-    port: int
-    implicit_tls: bool
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-
-    @property
-    def safe(self) -> str:
-        """The URL as logs and errors show it: never the password."""
-        user = f"{self.username}@" if self.username else ""
-        return f"{'smtps' if self.implicit_tls else 'smtp'}://{user}{self.host}:{self.port}"
-
-
-def parse_smtp_url(raw: str) -> SmtpUrl:
-    """``smtp://user:pass@host:587`` (STARTTLS where offered), ``smtps://...`` (TLS from the start).
-
-    A malformed URL is an ``InputError`` saying what is wrong; it never repeats the URL, whose
-    password may be anywhere in it once the URL is malformed."""
-    parts = urlsplit(raw.strip())
-    scheme = parts.scheme.lower()
-    if scheme not in DEFAULT_PORTS:
-        shown = f" (not {scheme}://)" if scheme.isalpha() else ""  # before any ':', so no password
-        raise InputError(f"{_ENV} must start with smtp:// or smtps://{shown}: {_HINT}")
-    try:
-        port = parts.port
-    except ValueError:
-        raise InputError(f"{_ENV}: the port is not a number from 1 to 65535; {_ESCAPES}") from None
-    if not parts.hostname:
-        raise InputError(f"{_ENV} has no host name: {_HINT}")
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise InputError(f"{_ENV} has something after the host and port: {_HINT}; {_ESCAPES}")
-    username = unquote(parts.username) if parts.username else None
-    password = unquote(parts.password) if parts.password else None
-    if bool(username) != bool(password):
-        raise InputError(f"{_ENV} has a user name without a password, or a password without a user: {_HINT}")
-    return SmtpUrl(parts.hostname, port or DEFAULT_PORTS[scheme], scheme == "smtps", username, password)
 
 
 class SmtpPool:
@@ -180,11 +135,12 @@ class SmtpPool:
             await smtp.connect()
         except aiosmtplib.SMTPAuthenticationError as exc:
             smtp.close()  # connected, then refused: the socket is ours to close
-            raise self._break(Permanent(f"{url.safe} refused the login: {exc.code} {exc.message}")) from exc
+            refused = f"{url.safe} refused the login: {exc.code} {exc.message}"
+            raise self._break(Misconfigured(f"{refused} (PAPERBOY_SMTP_URL's user or password)")) from exc
         except ssl.SSLError as exc:
             smtp.close()
             raise self._break(
-                Permanent(
+                Misconfigured(
                     f"TLS with {url.safe} failed: {exc} (a private certificate authority?"
                     " point SSL_CERT_FILE at its certificate)"
                 )

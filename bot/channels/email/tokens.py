@@ -21,13 +21,12 @@ from pathlib import Path
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from bot.channels.checks import KEY_FILE, check_key, secret_key
 from bot.config import Settings
 from bot.errors import InputError
 
 log = logging.getLogger(__name__)
 
-KEY_FILE = "secret-key"
-MIN_KEY_LENGTH = 32
 CONFIRM = "confirm"
 UNSUBSCRIBE = "unsubscribe"
 #: The web forms' anti-forgery tokens (bot/channels/web/security.py): they name a random value.
@@ -40,12 +39,7 @@ class BadToken(InputError):
 
 class Signer:
     def __init__(self, key: str) -> None:
-        if len(key) < MIN_KEY_LENGTH:
-            raise InputError(
-                f"PAPERBOY_SECRET_KEY is {len(key)} characters: give at least {MIN_KEY_LENGTH}"
-                " random ones, such as the output of:"
-                " python -c 'import secrets; print(secrets.token_urlsafe())'"
-            )
+        check_key(key, "PAPERBOY_SECRET_KEY is")
         self._serializers = {
             purpose: URLSafeTimedSerializer(key, salt=f"paperboy-{purpose}")
             for purpose in (CONFIRM, UNSUBSCRIBE, CSRF)
@@ -71,7 +65,7 @@ class Signer:
 def signer(settings: Settings, environ: Mapping[str, str] | None = None) -> Signer:
     """The key from PAPERBOY_SECRET_KEY, else one kept in the data folder (made on first use)."""
     env = os.environ if environ is None else environ
-    key = env.get("PAPERBOY_SECRET_KEY", "")
+    key = secret_key(env, settings.data_dir)  # checked: the setting, else the kept key
     if key:
         return Signer(key)
     path = Path(settings.data_dir) / KEY_FILE

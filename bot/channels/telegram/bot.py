@@ -27,11 +27,11 @@ from telegram.ext import (
 )
 
 from bot.archive.store import Archive
+from bot.channels.checks import telegram_api_url, telegram_webhook
 from bot.channels.telegram.handlers import Handlers, OnSubscribe
 from bot.channels.telegram.sender import TELEGRAM_API, file_url
 from bot.commands import COMMANDS, CURSOR_PATTERN, PAGE_SIZE, descriptions
 from bot.config import DEFAULT_TEMPLATES, Settings
-from bot.errors import InputError
 from bot.render.environment import Templates
 
 log = logging.getLogger("paperboy.telegram")
@@ -139,22 +139,13 @@ def from_env(
 ) -> TelegramBot:
     """The bot as the environment configures it; a webhook needs an https URL (Telegram's rule)."""
     webhook = env.get("PAPERBOY_TELEGRAM_WEBHOOK_URL") or None
-    if webhook and not _acceptable(webhook):
-        raise InputError(
-            f"PAPERBOY_TELEGRAM_WEBHOOK_URL is {webhook!r}: Telegram posts updates only to an https:// URL"
-        )
+    telegram_webhook(webhook, env.get("PAPERBOY_TELEGRAM_WEBHOOK_SECRET"))
     return TelegramBot(
         archive,
         settings,
         env["PAPERBOY_TELEGRAM_TOKEN"],
-        api_url=env.get("PAPERBOY_TELEGRAM_API_URL") or None,
+        api_url=telegram_api_url(env.get("PAPERBOY_TELEGRAM_API_URL")),
         webhook_url=webhook,
         webhook_secret=env.get("PAPERBOY_TELEGRAM_WEBHOOK_SECRET") or None,
         on_subscribe=on_subscribe,
     )
-
-
-def _acceptable(url: str) -> bool:
-    parts = urlsplit(url)
-    local = parts.hostname in ("127.0.0.1", "localhost")  # a stand-in, or a tunnel's local end
-    return parts.scheme == "https" or (parts.scheme == "http" and local)

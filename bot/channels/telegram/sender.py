@@ -15,11 +15,19 @@ from typing import Any
 
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, TelegramError, TimedOut
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    TelegramError,
+    TimedOut,
+)
 from telegram.error import RetryAfter as TelegramRetryAfter
 from telegram.request import HTTPXRequest
 
-from bot.channels.base import Channel, Pace, Permanent, RetryAfter, TargetGone, Transient
+from bot.channels.base import Channel, Misconfigured, Pace, Permanent, RetryAfter, TargetGone, Transient
 from bot.config import DEFAULT_TEMPLATES, Settings
 from bot.render.context import DigestView
 from bot.render.environment import Templates
@@ -75,7 +83,10 @@ class TelegramChannel(Channel):
 
     async def send(self, target: str, rendered: Any, pace: Pace, *, mention: str | None = None) -> list[str]:
         if not self._started:
-            await self.bot.initialize()
+            try:
+                await self.bot.initialize()  # getMe: the first call to see the token refused
+            except InvalidToken as exc:
+                raise _refused(exc) from exc
             self._started = True
         chat_id, thread = split_target(target)
         key = (target, id(rendered))
@@ -108,7 +119,9 @@ class TelegramChannel(Channel):
             raise Permanent(f"Telegram refused the message: {exc.message}") from exc
         except (TimedOut, NetworkError) as exc:
             raise Transient(f"Telegram: {exc.message}") from exc
-        except TelegramError as exc:  # InvalidToken, Conflict, ...: retrying will not help
+        except InvalidToken as exc:
+            raise _refused(exc) from exc
+        except TelegramError as exc:  # Conflict, ...: retrying will not help
             raise Permanent(f"Telegram: {exc.message}") from exc
         return sent.message_id
 
@@ -116,6 +129,11 @@ class TelegramChannel(Channel):
         if self._started:
             await self.bot.shutdown()
             self._started = False
+
+
+def _refused(exc: InvalidToken) -> Misconfigured:
+    """Telegram answered 401 or 404 for the bot itself: the token is wrong or was revoked."""
+    return Misconfigured(f"Telegram refused PAPERBOY_TELEGRAM_TOKEN ({exc.message}): check it with BotFather")
 
 
 def _seconds(value: object) -> float:
