@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ from bot.channels.base import Bounced, Channel, Misconfigured, Permanent, RetryA
 from bot.errors import PaperboyError
 from bot.models import Paper, Subscription
 from bot.render.context import DigestView, digest_view
-from scheduler.ledger import Delivery, Ledger
+from scheduler.ledger import LEASE, Delivery, Ledger
 from scheduler.limits import DEFAULTS, Limits, Paced, Pacer, telegram_is_group
 from scheduler.quota import Quota
 
@@ -64,6 +65,8 @@ class FanoutReport:
     edits: Any = None
     #: Channels stopped by a wrong setting, and what is wrong: their deliveries are still pending.
     stopped: dict[str, str] = field(default_factory=dict)
+    #: Deliveries a dead process had claimed, given back to pending before this run.
+    recovered: int = 0
 
     @property
     def handled(self) -> int:
@@ -97,6 +100,7 @@ class Fanout:
         bounce_limit: int = 3,
         version: Callable[[dt.date], int] = lambda _day: 0,
         quotas: Sequence[Quota] = (),
+        renew_every: float = LEASE.total_seconds() / 5,
     ) -> None:
         self.archive = archive
         self.ledger = ledger
@@ -108,6 +112,7 @@ class Fanout:
         self.bounce_limit = bounce_limit
         #: The correction each day is at (``corrections.id``; 0: none): what ``contents`` gives.
         self.version = version
+        self.renew_every = renew_every  # seconds between renewals of this worker's claims
         self.sleep = sleep
         self._backoff = wait_exponential_jitter(multiplier=0.5, max=30)  # 0.5 s, 1 s, 2 s... plus jitter
         self.limits = limits
@@ -147,6 +152,7 @@ class Fanout:
         bar: AbstractContextManager[Callable[[int], None]] = nullcontext(lambda _count: None)
         if self.progress is not None:
             bar = self.progress(self.ledger.pending_count(list(self.channels)))
+        renew_at = time.monotonic() + self.renew_every
         with bar as advance:
             while True:
                 free = self.capacity - len(running)
@@ -164,7 +170,12 @@ class Fanout:
                         return report
                     await self.sleep(wait)
                     continue
-                done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                done, running = await asyncio.wait(
+                    running, timeout=self.renew_every, return_when=asyncio.FIRST_COMPLETED
+                )
+                if time.monotonic() >= renew_at:  # sends that take long keep their claims
+                    self.ledger.renew()
+                    renew_at = time.monotonic() + self.renew_every
                 for task in done:
                     task.result()  # _deliver never raises; a bug here should surface
                 advance(len(done))

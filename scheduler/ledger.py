@@ -4,8 +4,10 @@ A delivery goes pending -> sending (claimed by one worker) -> sent, or back to p
 ``not_before`` (retry later, or wait for email's sending window: ``scheduler.quota``), or
 failed (kept with its error), or gone (the target left). A second publish of a day inserts
 nothing (unique key). A worker claims only as many rows as it has free sending slots, so a crash
-can leave at most that many in flight: on restart, rows still "sending" under a worker that is
-no longer alive go back to pending and are sent again.
+can leave at most that many in flight: the next process to send (``paperboy run``, ``publish``,
+``deliveries retry``) gives rows still "sending" under a worker that is no longer alive back to
+pending, and they are sent again. Alive means: on this host, its process still runs; elsewhere,
+it renews its claims' lease (``LEASE``) as it sends.
 On PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets several workers claim without overlap; on SQLite
 the database's single writer does.
 """
@@ -30,6 +32,9 @@ from bot.subscriptions import subscription_from_row
 from scheduler.quota import Quota, serialise
 
 STATUSES = ("pending", "sending", "sent", "failed", "gone")
+#: A claim whose worker has not renewed it for this long belongs to a worker that is gone (a lost
+#: machine: nothing here can ask it). Live workers renew theirs several times within it.
+LEASE = dt.timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -175,9 +180,20 @@ class Ledger:
         """Hand a claimed delivery back untouched (its channel is off, the process is stopping)."""
         self._set(delivery_id, status="pending")
 
-    def recover_dead(self, stale_after: dt.timedelta = dt.timedelta(minutes=10)) -> int:
-        """After a crash: claims of workers on this host that no longer run go back to pending,
-        and so does any claim older than ``stale_after`` (a worker elsewhere that died)."""
+    def renew(self) -> int:
+        """Start the lease of this worker's claims again: it is alive, whatever host looks."""
+        with self.archive.engine.begin() as conn:
+            result = conn.execute(
+                update(deliveries)
+                .where(deliveries.c.status == "sending", deliveries.c.claimed_by == self.worker)
+                .values(claimed_at=self.clock())
+            )
+        return int(result.rowcount)
+
+    def recover_dead(self, stale_after: dt.timedelta = LEASE) -> int:
+        """Claims of dead workers go back to pending: on this host, a worker whose process is
+        gone; anywhere, one that has not renewed its claims for ``stale_after``. A live worker's
+        claims are never taken: its process runs here, or it renews them elsewhere."""
         host = socket.gethostname()
         cutoff = self.clock() - stale_after
         with self.archive.engine.connect() as conn:

@@ -270,10 +270,17 @@ class Publisher:
 
     async def deliver(self) -> FanoutReport:
         """Send whatever is due for the channels this process has (retries, a restart's
-        leftovers), then correct what corrections left behind (``scheduler/edits.py``)."""
+        leftovers), then correct what corrections left behind (``scheduler/edits.py``).
+
+        First, what a dead process had claimed goes back to pending (``Ledger.recover_dead``), so
+        a ``publish`` run again after one was killed mid fan-out finishes its work."""
+        recovered = self.ledger.recover_dead()
+        if recovered:
+            log.info("%d deliveries left in flight by a stopped process go out again", recovered)
         if not self.channels:
-            return FanoutReport()
+            return FanoutReport(recovered=recovered)
         report = await self.fanout.run()
+        report.recovered = recovered
         report.edits = await self.editor.run()
         return report
 

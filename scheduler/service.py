@@ -128,9 +128,6 @@ class Service:
     ) -> None:
         """Until ``stop`` is set. With ``web``, the web server answers on PAPERBOY_HOST:PORT,
         with the frontends' routes (a webhook) and, given a ``mailer``, email sign-up."""
-        log.info(
-            "recovered %d deliveries left in flight by a stopped worker", self.publisher.ledger.recover_dead()
-        )
         scheduler = AsyncIOScheduler(timezone=self.settings.timezone)
         trigger = CronTrigger(
             hour=self.settings.publish_at.hour,

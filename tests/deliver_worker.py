@@ -6,12 +6,34 @@ import asyncio
 import os
 import socket
 import sys
+from typing import Any
 
 from bot.archive.store import open_archive
+from bot.channels.base import Channel, Pace
 from bot.config import Settings
+from bot.render.context import DigestView
 from scheduler.limits import Limits
 from scheduler.publish import Publisher
-from tests.crash_publish import SlowLoggingChannel
+
+
+class SlowLoggingChannel(Channel):
+    """Sends slowly, logging each send to a file (flushed before the send returns)."""
+
+    kind = "telegram"
+
+    def __init__(self, log: str) -> None:
+        self.log = open(log, "a", buffering=1)  # noqa: SIM115 (lives as long as the process)
+
+    def render(self, digest: DigestView) -> Any:
+        return len(digest.papers)
+
+    async def send(self, target: str, rendered: Any, pace: Pace, *, mention: str | None = None) -> list[str]:
+        await pace()
+        await asyncio.sleep(0.05)
+        self.log.write(f"{target}\n")
+        self.log.flush()
+        os.fsync(self.log.fileno())
+        return [target]
 
 
 async def main(url: str, log: str) -> None:

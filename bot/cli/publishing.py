@@ -74,11 +74,16 @@ def check_site_search(settings: Settings) -> None:
 
 
 def settle(publisher: Any, fanout: Any) -> None:
-    """A channel that a wrong setting stopped (a token or login refused at send time) ends the
-    command like a wrong setting at start, exit 2, its deliveries still pending: nothing was
-    failed for it."""
+    """Say what the ledger did besides sending: a dead process's claims queued again. A channel
+    that a wrong setting stopped (a token or login refused at send time) ends the command like a
+    wrong setting at start, exit 2, its deliveries still pending: nothing was failed for it."""
     if fanout is None:
         return
+    if fanout.recovered:
+        click.echo(
+            f"paperboy: {fanout.recovered} deliveries a stopped process had claimed were queued again",
+            err=True,
+        )
     for kind, problem in fanout.stopped.items():
         waiting = publisher.ledger.pending_count([kind])
         raise ConfigError(f"{kind} stopped: {problem}; its {waiting} deliveries wait in the ledger")
