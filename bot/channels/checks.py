@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from email.utils import parseaddr
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -185,12 +184,21 @@ def _http_url(name: str, raw: str, *, example: str) -> str:
 
 
 def _addresses(settings: Settings) -> None:
-    for name, value in (
-        ("PAPERBOY_FROM", settings.email_from),
-        ("PAPERBOY_REPLY_TO", settings.reply_to),
-        ("PAPERBOY_UNSUBSCRIBE_MAILTO", settings.unsubscribe_mailto),
-    ):
-        if value is not None and "@" not in parseaddr(value)[1]:
+    given = [
+        (name, value)
+        for name, value in (
+            ("PAPERBOY_FROM", settings.email_from),
+            ("PAPERBOY_REPLY_TO", settings.reply_to),
+            ("PAPERBOY_UNSUBSCRIBE_MAILTO", settings.unsubscribe_mailto),
+        )
+        if value is not None and value != Settings.email_from
+    ]
+    if not given:
+        return
+    from email.utils import parseaddr  # only then: every command runs this at start
+
+    for name, value in given:
+        if "@" not in parseaddr(value)[1]:
             raise ConfigError(
                 f"{name} is {value!r}: give an address, such as 'Paperboy <digest@example.org>'"
                 " or digest@example.org"
