@@ -133,7 +133,7 @@ def test_a_second_publish_leaves_the_first_ones_claims_alone(
 ) -> None:
     """Two live ``publish`` processes of the same day on one host: the second sends only what it
     claims itself, never what the first has under way, so nobody gets the digest twice."""
-    everyone = readers(seeded, 80)
+    everyone = readers(seeded, 120)
     with smtp_server(SlowInbox(delay=0.4)) as (inbox, port):
         env = paperboy_env(db_url, tmp_path, PAPERBOY_SMTP_URL=f"smtp://127.0.0.1:{port}")
         first = paperboy(env, "publish", DAY.isoformat(), "--channel", "email", "--json")
@@ -143,7 +143,7 @@ def test_a_second_publish_leaves_the_first_ones_claims_alone(
     assert [first.returncode, second.returncode] == [0, 0], outputs
     assert all("queued again" not in err for _, err in outputs)
     shares = [json.loads(out)["sent"] for out, _ in outputs]
-    assert all(share > 0 for share in shares) and sum(shares) == 80  # both sent, side by side
+    assert all(share > 0 for share in shares) and sum(shares) == 120  # both sent, side by side
     got = Counter(item.recipient for item in inbox.accepted)
     assert set(got) == set(everyone) and max(got.values()) == 1
     assert {row.status for row in Ledger(seeded, "inspector").listing(day=DAY)} == {"sent"}
