@@ -20,7 +20,8 @@ from bot.archive.corrections import PaperChange, changes_from_json, diff
 from bot.archive.rows import paper_from_json
 from bot.archive.schema import corrections
 from bot.archive.store import Archive
-from bot.channels.base import Channel, Permanent, RetryAfter, TargetGone, Transient
+from bot.channels.base import Channel, Misconfigured, Permanent, RetryAfter, TargetGone, Transient
+from bot.errors import PaperboyError
 from bot.models import Paper
 from scheduler.edits import EDITABLE, EditJob, EditLedger
 from scheduler.fanout import Fanout
@@ -102,6 +103,8 @@ class EditReport:
     failed: int = 0
     deferred: int = 0
     errors: list[str] = field(default_factory=list)
+    #: Channels a wrong setting stopped (as in ``FanoutReport``): their rows wait, untouched.
+    stopped: dict[str, str] = field(default_factory=dict)
 
 
 class Editor:
@@ -133,6 +136,7 @@ class Editor:
         while True:
             free = self.fanout.capacity - len(running)
             if free > 0:
+                kinds = [kind for kind in kinds if kind not in report.stopped]
                 for job in self.ledger.claim(kinds, free):
                     running.add(asyncio.create_task(self._work(job, report)))
             if not running:
@@ -144,6 +148,9 @@ class Editor:
     async def _work(self, job: EditJob, report: EditReport) -> None:
         sub = job.subscription
         channel = self.fanout.channels[sub.kind]
+        if sub.kind in report.stopped:  # claimed before its channel stopped: it waits untouched
+            self.ledger.release(job.id)
+            return
         try:
             if channel.editable:
                 await self._edit(channel, job, report)
@@ -152,6 +159,9 @@ class Editor:
         except RetryAfter as exc:  # longer than is worth holding a slot for: the ledger waits
             self.ledger.retry_at(job.id, self.ledger.clock() + dt.timedelta(seconds=exc.seconds), str(exc))
             report.deferred += 1
+        except (Misconfigured, PaperboyError) as exc:  # the operator's to fix, not this row's failure
+            self.ledger.release(job.id)
+            report.stopped.setdefault(sub.kind, str(exc))
         except TargetGone as exc:
             subscriptions.set_status(self.ledger.archive, sub.id, "gone", str(exc))
             self._fail(job, f"TargetGone: {exc}", report)

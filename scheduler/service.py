@@ -245,5 +245,8 @@ class Service:
 
 def _say_stopped(report: FanoutReport | None) -> None:
     """A channel a wrong setting stopped: its deliveries wait, and each round says so until fixed."""
-    for kind, problem in (report.stopped if report else {}).items():
+    if report is None:
+        return
+    edits = report.edits.stopped if report.edits else {}
+    for kind, problem in {**edits, **report.stopped}.items():
         log.warning("%s is stopped, its deliveries wait in the ledger: %s", kind, problem)

@@ -8,6 +8,7 @@ import asyncio
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -15,6 +16,7 @@ from bot import subscriptions as store
 from bot.archive.parsers import ParseOptions, parse_file
 from bot.archive.schema import deliveries, edits
 from bot.archive.store import Archive
+from bot.channels.base import Misconfigured
 from scheduler.limits import Limits
 from scheduler.publish import Publisher
 from tests.conftest import SEEDS
@@ -166,3 +168,33 @@ def test_two_corrections_in_a_row_leave_every_chat_at_the_last(seeded: Archive, 
         assert "Yi Tay 님" in channel.showing(chat)[1]
     statuses = Counter(str(row["status"]) for row in rows(seeded))
     assert statuses == {"done": 3}  # the first correction's rows were never opened or were superseded
+
+
+class Revocable(EditableChannel):
+    """A bot whose token can be revoked after the day went out: then every edit is refused."""
+
+    revoked = False
+
+    async def edit_part(self, *args: Any, **kwargs: Any) -> None:
+        if self.revoked:
+            raise Misconfigured("Telegram refused PAPERBOY_TELEGRAM_TOKEN (Unauthorized)")
+        await super().edit_part(*args, **kwargs)
+
+
+def test_a_token_refused_while_correcting_leaves_the_corrections_pending(
+    seeded: Archive, tmp_path: Path
+) -> None:
+    channel = Revocable()
+    published(seeded, tmp_path, channel)
+    correct(seeded, tmp_path, ORIGINAL.replace("Fine-grained Text-to-image", "Fine-Grained Text-to-Image"))
+    channel.revoked = True
+    report = asyncio.run(make(seeded, tmp_path, {"telegram": channel}).deliver())
+    assert report.edits.stopped == {"telegram": "Telegram refused PAPERBOY_TELEGRAM_TOKEN (Unauthorized)"}
+    assert (report.edits.corrected, report.edits.failed) == (0, 0)
+    assert [(row["status"], row["attempts"], row["last_error"]) for row in rows(seeded)] == [
+        ("pending", 0, None)
+    ] * len(CHATS)
+    channel.revoked = False  # the token is fixed: the corrections go
+    again = asyncio.run(make(seeded, tmp_path, {"telegram": channel}).deliver())
+    assert (again.edits.corrected, again.edits.failed) == (len(CHATS), 0)
+    assert all("Fine-Grained Text-to-Image" in " ".join(channel.showing(chat)) for chat in CHATS)

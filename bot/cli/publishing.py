@@ -87,6 +87,8 @@ def settle(publisher: Any, fanout: Any) -> None:
     for kind, problem in fanout.stopped.items():
         waiting = publisher.ledger.pending_count([kind])
         raise ConfigError(f"{kind} stopped: {problem}; its {waiting} deliveries wait in the ledger")
+    for kind, problem in (fanout.edits.stopped if fanout.edits else {}).items():
+        raise ConfigError(f"{kind} stopped: {problem}; its corrections wait in the ledger")
 
 
 @cli.command()
