@@ -176,3 +176,31 @@ def test_the_published_day_is_marked_with_telegrams_message_ids(
 
     api = play(seeded_sqlite, tmp_path, scenario)
     assert marked == [[str(m.message_id) for m in api.messages_in(ADA)]]
+
+
+def test_a_token_telegram_refuses_stops_the_channel_and_fails_no_one(
+    seeded_sqlite: Archive, tmp_path: Path
+) -> None:
+    for target in (f"telegram:{ADA}", f"telegram:{GROUP}"):
+        store.add(seeded_sqlite, target, now=LONG_AGO)
+
+    async def main() -> None:
+        async with TelegramStandIn() as api:
+            api.add_user(ADA, "Ada")
+            api.add_chat(GROUP, "group", title="Readers", admins=(ADA,))
+            revoked = api.token.split(":")[0] + ":AAE-revoked-by-botfather-0123456789abcdef"
+            channel = TelegramChannel(make_bot(revoked, api.base_url), Templates(DEFAULT_TEMPLATES))
+            publisher = make(seeded_sqlite, tmp_path, {"telegram": channel}, sleep=asyncio.sleep)
+            try:
+                report = await publisher.publish(DAY)
+            finally:
+                await channel.close()
+            assert report.fanout is not None and (report.fanout.sent, report.fanout.failed) == (0, 0)
+            said = report.fanout.stopped["telegram"]
+            assert "PAPERBOY_TELEGRAM_TOKEN" in said and "revoked" not in said  # never the token
+            assert api.sent == []
+
+    asyncio.run(main())
+    rows = make(seeded_sqlite, tmp_path, {}).ledger.listing(day=DAY)
+    assert [(row.status, row.attempts) for row in rows] == [("pending", 0)] * 2
+    assert all(store.get(seeded_sqlite, row.subscription.address).last_error is None for row in rows)

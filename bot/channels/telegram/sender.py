@@ -86,7 +86,8 @@ class TelegramChannel(Channel):
             try:
                 await self.bot.initialize()  # getMe: the first call to see the token refused
             except InvalidToken as exc:
-                raise _refused(exc) from exc
+                await self.bot.shutdown()  # its HTTP clients opened before getMe was refused
+                raise _refused() from exc
             self._started = True
         chat_id, thread = split_target(target)
         key = (target, id(rendered))
@@ -120,7 +121,7 @@ class TelegramChannel(Channel):
         except (TimedOut, NetworkError) as exc:
             raise Transient(f"Telegram: {exc.message}") from exc
         except InvalidToken as exc:
-            raise _refused(exc) from exc
+            raise _refused() from exc
         except TelegramError as exc:  # Conflict, ...: retrying will not help
             raise Permanent(f"Telegram: {exc.message}") from exc
         return sent.message_id
@@ -131,9 +132,12 @@ class TelegramChannel(Channel):
             self._started = False
 
 
-def _refused(exc: InvalidToken) -> Misconfigured:
-    """Telegram answered 401 or 404 for the bot itself: the token is wrong or was revoked."""
-    return Misconfigured(f"Telegram refused PAPERBOY_TELEGRAM_TOKEN ({exc.message}): check it with BotFather")
+def _refused() -> Misconfigured:
+    """Telegram answered 401 or 404 for the bot itself: the token is wrong or was revoked. (Not
+    with PTB's message: after getMe it quotes the whole token.)"""
+    return Misconfigured(
+        "Telegram refused PAPERBOY_TELEGRAM_TOKEN (the bot's token): check it with BotFather"
+    )
 
 
 def _seconds(value: object) -> float:
