@@ -9,6 +9,7 @@ import datetime as dt
 import functools
 import json
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -133,6 +134,7 @@ class Editor:
         ]
         report = EditReport()
         running: set[asyncio.Task[None]] = set()
+        renew_at = time.monotonic() + self.fanout.renew_every
         while True:
             free = self.fanout.capacity - len(running)
             if free > 0:
@@ -141,7 +143,12 @@ class Editor:
                     running.add(asyncio.create_task(self._work(job, report)))
             if not running:
                 return report
-            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            done, running = await asyncio.wait(
+                running, timeout=self.fanout.renew_every, return_when=asyncio.FIRST_COMPLETED
+            )
+            if time.monotonic() >= renew_at:  # rows that wait long (a 429) keep their claims
+                self.ledger.renew()
+                renew_at = time.monotonic() + self.fanout.renew_every
             for task in done:
                 task.result()  # _work never raises; a bug here should surface
 

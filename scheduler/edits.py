@@ -36,7 +36,7 @@ from bot.archive.schema import corrections, deliveries, edits, subscriptions
 from bot.archive.store import Archive
 from bot.models import Subscription
 from bot.subscriptions import subscription_from_row
-from scheduler.ledger import _aware, _dead_here, utcnow
+from scheduler.ledger import LEASE, _aware, _dead_here, utcnow
 
 log = logging.getLogger("paperboy.edits")
 
@@ -173,6 +173,7 @@ class EditLedger:
         self._set(
             job.id,
             keep_claim=True,
+            claimed_at=self.clock(),  # a step done is a sign of life: the lease starts again
             progress=progress,
             message_ids=json.dumps(list(working)),
             edited=edited,
@@ -212,9 +213,20 @@ class EditLedger:
     def release(self, job_id: int) -> None:
         self._set(job_id, status="pending")
 
-    def recover_dead(self, stale_after: dt.timedelta = dt.timedelta(minutes=10)) -> int:
+    def renew(self) -> int:
+        """Start the lease of this worker's claims again (``Ledger.renew``): it is alive."""
+        with self.archive.engine.begin() as conn:
+            result = conn.execute(
+                update(edits)
+                .where(edits.c.status == "sending", edits.c.claimed_by == self.worker)
+                .values(claimed_at=self.clock())
+            )
+        return int(result.rowcount)
+
+    def recover_dead(self, stale_after: dt.timedelta = LEASE) -> int:
         """Rows a dead worker had claimed go back to pending, their progress kept (the ledger's
-        rule: on this host, a process that is gone; elsewhere, a claim older than ``stale_after``)."""
+        rule: on this host, a process that is gone; anywhere, a claim not renewed for
+        ``stale_after``)."""
         host = socket.gethostname()
         cutoff = self.clock() - stale_after
         with self.archive.engine.connect() as conn:
