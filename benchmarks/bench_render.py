@@ -1,11 +1,13 @@
 """Rendering benchmark: one seed day for every channel in process, and export-site at scale.
 
     python benchmarks/bench_render.py [--papers 100000] [--db sqlite:///path/to/archive.db]
+                                      [--search-index both|off|on]
 
 - every channel (telegram, discord, email, rss, atom, web) for each seed day, in process, after
   the templates are loaded: median of repeated runs;
 - `paperboy export-site` of a generated archive (made as benchmarks/bench_archive.py makes it,
-  or the one at --db) as a whole command in a child process: wall time and peak RSS.
+  or the one at --db) as a whole command in a child process, without and then with the search
+  index (Pagefind over the paper pages): wall time and peak RSS of each, the index's size.
 """
 
 from __future__ import annotations
@@ -69,6 +71,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--papers", type=int, default=100_000)
     parser.add_argument("--db", help="an existing archive to export instead of generating one")
+    parser.add_argument(
+        "--search-index",
+        choices=("both", "off", "on"),
+        default="both",
+        help="export without the search index, with it, or both in turn (default)",
+    )
     args = parser.parse_args()
 
     templates = Templates(DEFAULT_TEMPLATES)
@@ -98,9 +106,28 @@ def main() -> None:
             [sys.executable, "-m", "bot", "ingest", str(docs)], env=env, check=True, capture_output=True
         )
     env["PAPERBOY_DATABASE_URL"] = url
+    # Without and with the search index, in the same run (the machine is shared: compare within it).
+    for switch in ("off", "on") if args.search_index == "both" else (args.search_index,):
+        elapsed, peak, out = export(work / "site", {**env, "PAPERBOY_SEARCH_INDEX": switch})
+        print(
+            f"export-site, search index {switch}: {elapsed:.1f} s,"
+            f" peak RSS of the process tree {peak / 1024:.0f} MB; {out}"
+        )
+        if switch == "on":
+            index = work / "site" / "pagefind"
+            size = sum(p.stat().st_size for p in index.rglob("*") if p.is_file())
+            files = sum(1 for p in index.rglob("*") if p.is_file())
+            print(f"  the index: {files} files, {size / 2**20:.0f} MiB")
+        shutil.rmtree(work / "site")
+    shutil.rmtree(work)
+
+
+def export(target: Path, env: dict[str, str]) -> tuple[float, int, str]:
+    """`paperboy export-site` as a whole command: wall time, peak RSS (KB) of its process tree
+    (workers and the Pagefind binary included), its report line."""
     began = time.perf_counter()
     child = subprocess.Popen(
-        [sys.executable, "-m", "bot", "export-site", str(work / "site")],
+        [sys.executable, "-m", "bot", "export-site", str(target)],
         env=env,
         stdout=subprocess.PIPE,
         text=True,
@@ -111,8 +138,9 @@ def main() -> None:
         time.sleep(0.5)
     elapsed = time.perf_counter() - began
     out = child.stdout.read().strip() if child.stdout else ""
-    print(f"export-site: {elapsed:.1f} s, peak RSS of the process tree {peak / 1024:.0f} MB; {out}")
-    shutil.rmtree(work)
+    if child.returncode != 0:
+        raise SystemExit(f"export-site failed with status {child.returncode}")
+    return elapsed, peak, out
 
 
 def tree_rss_kb(root: int) -> int:

@@ -60,6 +60,11 @@ class Settings:
     catchup_days: int = 7
     #: Where the web archive is exported on each publish (PAPERBOY_SITE_DIR).
     site_dir: Path = Path("site")
+    #: Which exports build the search index search.html needs on a static host
+    #: (PAPERBOY_SEARCH_INDEX): ``export`` (the default) only ``paperboy export-site``, ``always``
+    #: each publish's rebuild too, ``off`` none. Paperboy's own server searches without it, and
+    #: it costs about 140 KB of memory a paper page, so a daily publish does not build it unasked.
+    search_index: str = "export"
     #: A folder watched for new or changed posts (PAPERBOY_INBOX).
     inbox: Path = Path("seeds")
     #: The web server of ``paperboy run`` / ``serve`` (PAPERBOY_HOST, PAPERBOY_PORT).
@@ -110,6 +115,7 @@ class Settings:
             queue_per_day=_number(env, "PAPERBOY_QUEUE_PER_DAY", 3, low=0),
             catchup_days=_number(env, "PAPERBOY_CATCHUP_DAYS", 7, low=0),
             site_dir=Path(env.get("PAPERBOY_SITE_DIR") or data_dir / "site"),
+            search_index=_choice(env, "PAPERBOY_SEARCH_INDEX", SEARCH_INDEX, "export"),
             inbox=Path(env.get("PAPERBOY_INBOX") or "seeds"),
             host=env.get("PAPERBOY_HOST") or "127.0.0.1",
             port=_number(env, "PAPERBOY_PORT", 8000, low=1, high=65535),
@@ -117,6 +123,20 @@ class Settings:
             smtp_rate=_rate(env.get("PAPERBOY_SMTP_RATE", "")),
             smtp_window=_send_window(env.get("PAPERBOY_SMTP_WINDOW", "")),
         )
+
+
+#: PAPERBOY_SEARCH_INDEX's values, and the spellings of on and off it takes for them.
+SEARCH_INDEX = {"export": "export", "always": "always", "off": "off", "on": "always", "0": "off", "no": "off"}
+
+
+def _choice(env: Mapping[str, str], name: str, values: Mapping[str, str], default: str) -> str:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in values:
+        shown = ", ".join(dict.fromkeys(values.values()))
+        raise InputError(f"{name} is {raw!r}: give one of {shown}")
+    return values[raw]
 
 
 def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:

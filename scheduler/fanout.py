@@ -20,7 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from tenacity import (
     AsyncRetrying,
@@ -43,6 +43,7 @@ from scheduler.quota import Quota
 
 log = logging.getLogger("paperboy.fanout")
 
+T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[Any]]
 #: Given how many deliveries are waiting, a context that yields ``advance(count)``: the CLI's bar.
 Progress = Callable[[int], AbstractContextManager[Callable[[int], None]]]
@@ -55,6 +56,8 @@ class FanoutReport:
     gone: int = 0
     deferred: int = 0
     errors: list[str] = field(default_factory=list)
+    #: What correcting sent messages did (``scheduler/editor.py``), when it ran.
+    edits: Any = None
 
     @property
     def handled(self) -> int:
@@ -86,6 +89,7 @@ class Fanout:
         max_inline_wait: float = 60.0,
         sleep: Sleep = asyncio.sleep,
         bounce_limit: int = 3,
+        version: Callable[[dt.date], int] = lambda _day: 0,
         quotas: Sequence[Quota] = (),
     ) -> None:
         self.archive = archive
@@ -96,6 +100,8 @@ class Fanout:
         self.max_attempts = max_attempts
         self.max_inline_wait = max_inline_wait
         self.bounce_limit = bounce_limit
+        #: The correction each day is at (``corrections.id``; 0: none): what ``contents`` gives.
+        self.version = version
         self.sleep = sleep
         self._backoff = wait_exponential_jitter(multiplier=0.5, max=30)  # 0.5 s, 1 s, 2 s... plus jitter
         self.limits = limits
@@ -103,10 +109,11 @@ class Fanout:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.pacers: dict[str, Pacer] = {}
         self._rendered: dict[tuple[Any, ...], Any] = {}
-        self._sent: list[tuple[int, list[str]]] = []
+        self._sent: list[tuple[int, list[str], int]] = []
+        self._versions: dict[dt.date, int] = {}
         self.progress: Progress | None = None
 
-    def _pace_this_loop(self) -> None:
+    def pace_this_loop(self) -> None:
         """Limiters and semaphores belong to one event loop: new ones if the loop changed."""
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
@@ -127,7 +134,7 @@ class Fanout:
         claim, so the ledger costs a fraction of a transaction per delivery; rows claimed but
         not yet marked sent never exceed ``capacity``, the bound on what a crash can duplicate.
         """
-        self._pace_this_loop()
+        self.pace_this_loop()
         report = FanoutReport()
         kinds = list(self.channels)
         running: set[asyncio.Task[None]] = set()
@@ -140,6 +147,7 @@ class Fanout:
                 free = self.capacity - len(running)
                 if free >= batch or not running:
                     self._flush()
+                    self._versions.clear()  # a correction since the last claim renders anew
                     claimed_at = self.ledger.clock()
                     for delivery in self.ledger.claim(kinds, free, self.quotas):
                         running.add(asyncio.create_task(self._deliver(delivery, report)))
@@ -180,7 +188,7 @@ class Fanout:
             rendered = self._render(channel, delivery)
             async with pacer.slots:
                 ids = await self._send(channel, sub, rendered, pacer.pace(sub.target))
-            self._sent.append((delivery.id, ids))  # marked with the next claim (see run)
+            self._sent.append((delivery.id, ids, self._version(delivery.day)))  # marked at the next claim
             report.sent += 1
             if sub.bounces:  # accepted: earlier bounces were not in a row
                 subscriptions.reset_bounces(self.archive, sub.id)
@@ -199,6 +207,14 @@ class Fanout:
             self._fail(delivery, f"{type(exc).__name__}: {exc}", report)
 
     async def _send(self, channel: Channel, sub: Subscription, rendered: Any, pace: Paced) -> list[str]:
+        return await self.retrying(
+            lambda: channel.send(sub.target, rendered, pace, mention=sub.mention), pace
+        )
+
+    async def retrying(self, call: Callable[[], Awaitable[T]], pace: Paced) -> T:
+        """``call()`` (one platform call or a few, each after ``pace()``), retried as the platform
+        asks: its ``retry_after`` exactly, transient failures with backoff; a wait longer than
+        ``max_inline_wait`` or the last failure is raised for the ledger to handle."""
         retrying = AsyncRetrying(
             retry=retry_if_exception_type((RetryAfter, Transient)),
             stop=stop_any(stop_after_attempt(self.max_attempts), _TooLongToWait(self.max_inline_wait)),
@@ -209,7 +225,7 @@ class Fanout:
         async for attempt in retrying:
             with attempt:
                 try:
-                    return await channel.send(sub.target, rendered, pace, mention=sub.mention)
+                    return await call()
                 finally:
                     pace.done()  # its last call is over: it counts from now, and holds no slot
         raise AssertionError("unreachable: tenacity re-raises the last failure")
@@ -252,19 +268,35 @@ class Fanout:
         report.errors.append(f"{delivery.subscription.label}: {error}")
 
     def _render(self, channel: Channel, delivery: Delivery) -> Any:
-        """Rendered once per day, kind and tag filter: thousands of subscribers share it."""
-        sub = delivery.subscription
-        key = (delivery.day, sub.kind, sub.tags)
+        """Rendered once per day (as corrected so far), kind and tag filter: thousands of
+        subscribers share it."""
+        version = self._version(delivery.day)
+        return self.render_for(channel, delivery.day, version, delivery.subscription)
+
+    def render_for(
+        self, channel: Channel, day: dt.date, version: int, sub: Subscription, papers: Sequence[Paper] = ()
+    ) -> Any:
+        """The day at ``version`` (0: as first published, else after that correction) as ``sub``
+        gets it; ``papers`` are the day at that version when the caller has them (the current
+        ones are read through ``contents``)."""
+        key = (day, version, sub.kind, sub.tags)
         if key not in self._rendered:
-            papers = [p for p in self.contents(delivery.day) if sub.wants(p.tags)]
-            tag = sub.tags[0] if len(sub.tags) == 1 else None
-            self._rendered[key] = channel.render(self._digest(delivery.day, papers, tag))
+            chosen = [p for p in (papers or self.contents(day)) if sub.wants(p.tags)]
+            self._rendered[key] = channel.render(self.digest_for(day, chosen, sub))
         return self._rendered[key]
 
-    def _digest(self, day: dt.date, papers: Sequence[Paper], tag: str | None) -> DigestView:
+    def digest_for(self, day: dt.date, papers: Sequence[Paper], sub: Subscription) -> DigestView:
+        """The digest of ``papers`` a subscriber gets: named after its one tag, if it follows one."""
+        tag = sub.tags[0] if len(sub.tags) == 1 else None
         return digest_view(
             day, list(papers), self.base_url, tag if tag and all(tag in p.tags for p in papers) else None
         )
+
+    def _version(self, day: dt.date) -> int:
+        """The correction a day's content is at, read once per claim (``run`` clears it)."""
+        if day not in self._versions:
+            self._versions[day] = self.version(day)
+        return self._versions[day]
 
 
 def _group_test(kind: str) -> Callable[[str], bool]:

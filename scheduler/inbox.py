@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from pathlib import Path
 
@@ -17,6 +18,8 @@ class Inbox:
         self.archive = archive
         self.folder = folder
         self.seen: dict[Path, tuple[int, int]] = {}
+        #: Days that posts corrected since the service last looked (it edits what was sent).
+        self.corrected: list[dt.date] = []
 
     def scan(self) -> list[str]:
         """Ingest what changed since the last scan; the sources ingested (problems are logged)."""
@@ -37,4 +40,12 @@ class Inbox:
             if not report.unchanged:
                 log.info("inbox: %s ingested, %d papers (%d new)", path.name, report.papers, report.new)
                 ingested.append(report.source)
+            if report.correction is not None:
+                log.info(
+                    "inbox: %s corrects %s (%s): the messages sent are edited",
+                    path.name,
+                    report.correction.day,
+                    report.correction.summary(),
+                )
+                self.corrected.append(report.correction.day)
         return ingested

@@ -135,8 +135,9 @@ class Ledger:
             attempts=deliveries.c.attempts + 1,
         )
 
-    def sent_many(self, outcomes: Sequence[tuple[int, Sequence[str]]]) -> None:
-        """Mark several deliveries sent in one transaction."""
+    def sent_many(self, outcomes: Sequence[tuple[int, Sequence[str], int]]) -> None:
+        """Mark several deliveries sent in one transaction: (id, message ids, the correction of
+        the day their messages show)."""
         now = self.clock()
         stmt = (
             update(deliveries)
@@ -148,10 +149,12 @@ class Ledger:
                 last_error=None,
                 claimed_by=None,
                 attempts=deliveries.c.attempts + 1,
+                version=bindparam("version"),
             )
         )
+        rows = [{"delivery_id": i, "ids": json.dumps(list(ids)), "version": v} for i, ids, v in outcomes]
         with self.archive.engine.begin() as conn:
-            conn.execute(stmt, [{"delivery_id": i, "ids": json.dumps(list(ids))} for i, ids in outcomes])
+            conn.execute(stmt, rows)
 
     def retry_at(self, delivery_id: int, when: dt.datetime, error: str) -> None:
         self._set(

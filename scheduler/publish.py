@@ -1,4 +1,4 @@
-"""Publishing one day: choose its papers, record them, rebuild the site, open the deliveries,
+"""Publishing one day: choose its papers, record them, open the deliveries, rebuild the site,
 send. ``paperboy publish`` and the scheduler run this same code; the ledger makes it safe to
 run twice (the second time opens nothing and sends nothing new).
 
@@ -18,18 +18,20 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot import subscriptions
 from bot.archive import queries, queue
 from bot.archive._sql import insert_for
 from bot.archive.queries import load_papers
-from bot.archive.schema import publications
+from bot.archive.schema import corrections, publications
 from bot.archive.store import Archive
 from bot.channels.base import Channel
 from bot.config import DEFAULT_TEMPLATES, Settings
 from bot.models import PLATFORMS, Paper, Subscription
 from bot.render.environment import Templates
+from scheduler.editor import Editor
+from scheduler.edits import EditLedger
 from scheduler.fanout import Fanout, FanoutReport, Sleep
 from scheduler.ledger import Ledger, utcnow
 from scheduler.limits import DEFAULTS, Limits
@@ -73,6 +75,8 @@ class PublishReport:
     dry_run: bool
     fanout: FanoutReport | None = None
     who: Audience = field(default_factory=Audience)
+    #: Why the web archive could not be rebuilt (the deliveries went on regardless).
+    site_error: str | None = None
     #: The day's publish time: who subscribed later gets no back issue (unless backfilled).
     cutoff: dt.datetime | None = None
     #: Subscribers whose channel this process has turned off, by kind: their deliveries wait.
@@ -134,24 +138,35 @@ class Publisher:
             sleep=sleep,
             bounce_limit=settings.bounce_limit,
             quotas=email_quotas(settings),
+            version=self.version,
         )
+        self.edits = EditLedger(archive, worker, clock)
+        self.editor = Editor(self.fanout, self.edits, self.contents, self.version)
         self._templates = templates
-        self._contents: dict[dt.date, list[Paper]] = {}
+        self._contents: dict[tuple[dt.date, int], list[Paper]] = {}
 
     def cutoff(self, day: dt.date) -> dt.datetime:
         """The instant ``day`` is published: subscriptions younger than it don't get the day."""
         return dt.datetime.combine(day, self.settings.publish_at, tzinfo=self.settings.timezone)
 
     def contents(self, day: dt.date) -> list[Paper]:
-        """The papers ``day`` published (as recorded: an edit after publishing changes nothing sent)."""
-        if day not in self._contents:
+        """The papers ``day`` published, as they read now: a correction of the day
+        (``bot/archive/published.py``) changes them, and the messages already sent are edited."""
+        key = (day, self.version(day))
+        if key not in self._contents:
             with self.archive.engine.connect() as conn:
                 recorded = conn.execute(
                     select(publications.c.papers).where(publications.c.day == day)
                 ).scalar()
                 ids = json.loads(recorded) if recorded else [p.id for p in self.choose(day, record=False)[0]]
-                self._contents[day] = load_papers(conn, ids)
-        return self._contents[day]
+                self._contents[key] = load_papers(conn, ids)
+        return self._contents[key]
+
+    def version(self, day: dt.date) -> int:
+        """The day's latest correction (``corrections.id``), 0 if it has none."""
+        with self.archive.engine.connect() as conn:
+            latest = conn.execute(select(func.max(corrections.c.id)).where(corrections.c.day == day)).scalar()
+        return int(latest or 0)
 
     def choose(self, day: dt.date, *, record: bool) -> tuple[list[Paper], str]:
         """The day's digest; else the next papers from the undated queue (released if ``record``)."""
@@ -233,10 +248,11 @@ class Publisher:
                 pass
         else:
             self._record(day, papers)
-            if rebuild:
-                self.rebuild_site()
             for page in self.audience(day, papers, only, who, backfill=backfill):
                 report.opened += self.ledger.open(day, page)
+            if rebuild:  # after the deliveries are in the ledger: a failed rebuild loses no reader
+                report.site_error = self.refresh_site(day)
+                report.site = report.site_error is None
         report.audience = who.count
         report.waiting_off = {kind: n for kind, n in who.kinds.items() if kind not in self.channels}
         if dry_run:
@@ -253,10 +269,18 @@ class Publisher:
         return report
 
     async def deliver(self) -> FanoutReport:
-        """Send whatever is due for the channels this process has (retries, a restart's leftovers)."""
+        """Send whatever is due for the channels this process has (retries, a restart's
+        leftovers), then correct what corrections left behind (``scheduler/edits.py``)."""
         if not self.channels:
             return FanoutReport()
-        return await self.fanout.run()
+        report = await self.fanout.run()
+        report.edits = await self.editor.run()
+        return report
+
+    async def email_correction(self, day: dt.date) -> FanoutReport:
+        """Tell the day's email subscribers what its latest correction changed, once each."""
+        self.edits.open_email(day)
+        return await self.deliver()
 
     def welcome(self, sub: Subscription, *, look_back: int = 30) -> dt.date | None:
         """Queue the latest published day this new subscriber wants (its tags), at most once.
@@ -280,6 +304,17 @@ class Publisher:
                 conn.execute(select(publications.c.day).where(publications.c.day == day)).first() is not None
             )
 
+    def refresh_site(self, day: dt.date) -> str | None:
+        """Rebuild the site; if that fails (a full disk, Pagefind out of memory), say why and go
+        on: the day's deliveries are already in the ledger, and the next publish or `paperboy
+        export-site` rebuilds the site."""
+        try:
+            self.rebuild_site()
+        except Exception as exc:  # any failure of the site must not stop the day reaching readers
+            log.error("publishing %s: the web archive was not rebuilt: %s", day, exc)
+            return str(exc) or type(exc).__name__
+        return None
+
     def rebuild_site(self) -> None:
         from bot.channels.web.export import export_site
 
@@ -290,6 +325,7 @@ class Publisher:
             self.settings.site_dir,
             base_url=self.settings.base_url,
             site_url=self.settings.site_url,
+            search_index=self.settings.search_index == "always",
         )
 
     def _record(self, day: dt.date, papers: Sequence[Paper]) -> None:
@@ -299,4 +335,4 @@ class Publisher:
         row = {"day": day, "papers": json.dumps([p.id for p in papers]), "created": utcnow()}
         with self.archive.engine.begin() as conn:
             conn.execute(insert_for(conn, publications).values(row).on_conflict_do_nothing())
-        self._contents.pop(day, None)
+        self._contents = {key: papers for key, papers in self._contents.items() if key[0] != day}

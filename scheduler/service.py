@@ -208,6 +208,10 @@ class Service:
     async def _scan(self) -> None:
         if await asyncio.to_thread(self.inbox.scan):
             await self._scheduled()  # a post for a day already due goes out now
+        if self.inbox.corrected:  # a day that had gone out was corrected: its site, then its messages
+            days, self.inbox.corrected = self.inbox.corrected, []
+            await asyncio.to_thread(self.publisher.refresh_site, days[-1])
+            self._wake.set()
 
     async def subscribed(self, sub: Subscription) -> dt.date | None:
         """A chat just subscribed: queue the latest digest for it (PAPERBOY_SEND_LATEST) and

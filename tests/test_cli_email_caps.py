@@ -164,6 +164,7 @@ def test_publish_and_deliveries_list_say_what_waits_for_the_window_and_until_whe
             "message_ids",
             "sent_at",
             "not_before",
+            "edits",
         }
         waiting = [row for row in listed if row["status"] == "pending"]
         assert len(waiting) == 3 and all(row["last_error"] is None for row in waiting)

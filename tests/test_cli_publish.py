@@ -66,3 +66,61 @@ def test_publish_dry_run_and_bad_dates(seeded_cli: CliRunner, tmp_path: Path) ->
     assert bad.code == 2 and "'someday' is not a date" in bad.err
     channel = seeded_cli("publish", "2024-07-11", "--channel", "fax")
     assert channel.code == 2 and "'fax' is not one of" in channel.err
+
+
+def test_a_broken_pagefind_stops_publish_and_run_before_anything_happens(
+    seeded_cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from bot import subscriptions as store
+    from bot.archive.store import open_archive
+    from tests.test_publish import LONG_AGO
+
+    with open_archive(os.environ["PAPERBOY_DATABASE_URL"]) as archive:
+        store.add(archive, "telegram:-100123", ["vq"], now=LONG_AGO)
+    monkeypatch.setenv("PAPERBOY_SEARCH_INDEX", "always")  # publishing builds the index too
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(tmp_path / "no-pagefind"))
+    refused = seeded_cli("publish", "2024-07-11")
+    assert refused.code == 2, refused
+    assert refused.err.endswith("(PAGEFIND_BINARY_PATH) does not exist\n") and refused.err.count("\n") == 1
+    # The service would publish every day: it does not start (a child process, in case it did).
+    service = subprocess.run(
+        [sys.executable, "-m", "bot", "run", "--no-web"], capture_output=True, text=True, timeout=60
+    )
+    assert service.returncode == 2 and service.stderr.endswith("(PAGEFIND_BINARY_PATH) does not exist\n")
+    assert not (tmp_path / "site").exists()
+    # Nothing was recorded or opened: the day publishes in full once Pagefind is back...
+    monkeypatch.delenv("PAGEFIND_BINARY_PATH")
+    report = seeded_cli("publish", "2024-07-11", "--json").json()
+    assert (report["source"], report["new_deliveries"]) == ("digest", 1)
+    assert (tmp_path / "site" / "pagefind" / "pagefind.js").exists()
+    # ...or without the index, when the operator turns it off.
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(tmp_path / "no-pagefind"))
+    monkeypatch.setenv("PAPERBOY_SEARCH_INDEX", "off")
+    again = seeded_cli("publish", "2024-03-15", "--json")
+    assert again.code == 0, again.err
+    assert not (tmp_path / "site" / "pagefind").exists() and (tmp_path / "site" / "search.html").exists()
+
+
+def test_by_default_publishing_leaves_the_search_index_to_export_site(
+    seeded_cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Paperboy's own server searches without the index, and it costs memory per paper page: a
+    daily publish does not build it unasked (nor needs Pagefind), export-site does."""
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(tmp_path / "no-pagefind"))
+    published = seeded_cli("publish", "2024-07-11")
+    assert published.code == 0, published.err
+    assert (tmp_path / "site" / "search.html").exists() and not (tmp_path / "site" / "pagefind").exists()
+    refused = seeded_cli("export-site", str(tmp_path / "static"))
+    assert refused.code == 2 and "(PAGEFIND_BINARY_PATH) does not exist" in refused.err
+    monkeypatch.delenv("PAGEFIND_BINARY_PATH")
+    assert seeded_cli("export-site", str(tmp_path / "static")).code == 0
+    assert (tmp_path / "static" / "pagefind" / "pagefind.js").exists()
+    monkeypatch.setenv("PAPERBOY_SEARCH_INDEX", "sometimes")
+    bad = seeded_cli("days")
+    assert bad.code == 2 and bad.err == (
+        "paperboy: PAPERBOY_SEARCH_INDEX is 'sometimes': give one of export, always, off\n"
+    )

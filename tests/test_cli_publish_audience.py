@@ -112,3 +112,24 @@ def test_a_platform_name_covers_its_kinds_in_the_publisher(seeded: Archive, tmp_
     report = asyncio.run(publisher.publish(DAY, kinds=["discord"]))
     assert (report.audience, report.who.passed_over["other_channel"]) == (2, 1)
     assert len(hooks.sent) == 1 and len(bot.sent) == 1
+
+
+def test_a_site_that_cannot_be_rebuilt_loses_no_reader(
+    newcomer: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The day's deliveries are in the ledger before the site is rebuilt: a rebuild that fails
+    (here the site folder holds someone else's files) is said, and the day still goes out."""
+    occupied = tmp_path / "not-a-site"
+    occupied.mkdir()
+    (occupied / "notes.txt").write_text("mine")
+    monkeypatch.setenv("PAPERBOY_SITE_DIR", str(occupied))
+    with archive_of() as archive:
+        store.add(archive, "email:reader@example.org", now=LONG_AGO)
+    result = newcomer("publish", "2024-07-11", "--json")
+    assert result.code == 0, result.err
+    report = result.json()
+    assert (report["site"], report["new_deliveries"], report["sent"]) == (False, 1, 1)
+    assert "the folder is not empty and holds no earlier export" in report["site_error"]
+    assert maildir_count(tmp_path) == 1 and (occupied / "notes.txt").read_text() == "mine"
+    text = newcomer("publish", "2024-07-11")
+    assert "paperboy: the web archive was not rebuilt:" in text.err and "deliveries go out" in text.err

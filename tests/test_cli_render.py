@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import json
+import re
 from email.policy import default
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -92,14 +93,20 @@ def test_a_broken_template_stops_the_command_before_any_output(
 def test_export_site(seeded_cli: CliRunner, tmp_path: Path) -> None:
     result = seeded_cli("export-site", str(tmp_path / "site"))
     assert result.code == 0, result.err
-    assert result.out.strip().endswith("4 days, 45 papers, 18 tags, 108 files")
+    counted = re.fullmatch(r".*: 4 days, 45 papers, 18 tags, (\d+) files", result.out.strip())
+    assert counted, result.out
+    written = [p for p in (tmp_path / "site").rglob("*") if p.is_file() and p.name != ".paperboy-site"]
+    assert int(counted.group(1)) == len(written)  # pages, feeds and the search index's files
     assert json.loads(json.dumps(sorted(p.name for p in (tmp_path / "site").iterdir()))) == [
         ".paperboy-site",
         "atom.xml",
         "days",
         "feed.xml",
         "index.html",
+        "pagefind",
         "papers",
+        "search.html",
+        "search.js",
         "style.css",
         "tags",
     ]
@@ -173,3 +180,72 @@ def test_a_paper_featured_on_two_days_links_both(seeded_cli: CliRunner, tmp_path
     assert 'href="../days/2024-07-11.html"' in page and 'href="../days/2024-08-01.html"' in page
     later_day = (tmp_path / "site" / "days" / "2024-08-01.html").read_text()
     assert f'href="../papers/{mars["id"]}.html"' in later_day
+
+
+def test_export_site_to_a_relative_folder(
+    seeded_cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = seeded_cli("export-site", "docs")  # as for GitHub Pages
+    assert result.code == 0, result.err
+    assert (tmp_path / "docs" / "pagefind" / "pagefind-entry.json").is_file()
+
+
+#: Stand-ins for a broken Pagefind install: (shell script, or None for no file; permissions;
+#: exit status of the export; its one line after "paperboy: ").
+BAD_BINARIES = {
+    "missing": (None, 0, 2, r"the Pagefind binary \S+ \(PAGEFIND_BINARY_PATH\) does not exist"),
+    "not executable": (
+        "exit 0",
+        0o644,
+        2,
+        r"the Pagefind binary \S+ \(PAGEFIND_BINARY_PATH\) is not executable",
+    ),
+    "not pagefind": (
+        "echo 'usage: something else' >&2; exit 64",
+        0o755,
+        2,
+        r"\S+ \(PAGEFIND_BINARY_PATH\) is not a working Pagefind binary: usage: something else",
+    ),
+    "fails while indexing": (
+        'if [ "$1" = --version ]; then echo "pagefind 1.5.2"; exit 0; fi\n'
+        "echo 'Indexing...'; echo 'Error: No space left on device (os error 28)' >&2; exit 1",
+        0o755,
+        1,
+        r"Pagefind could not build the search index: Error: No space left on device \(os error 28\)",
+    ),
+    "killed, as for memory": (
+        'if [ "$1" = --version ]; then echo "pagefind 1.5.2"; exit 0; fi\nkill -KILL $$',
+        0o755,
+        1,
+        r"Pagefind was killed \(SIGKILL\) while building the search index; if the machine ran out of"
+        r" memory \(it needs about 140 KB per paper page\), set PAPERBOY_SEARCH_INDEX=off",
+    ),
+    "writes nothing": (
+        'if [ "$1" = --version ]; then echo "pagefind 1.5.2"; fi; exit 0',
+        0o755,
+        1,
+        r"Pagefind finished without writing the index into pagefind/",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_BINARIES))
+def test_a_bad_pagefind_binary_stops_the_export_and_keeps_the_last_site(
+    seeded_cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    site = tmp_path / "out" / "site"
+    assert seeded_cli("export-site", str(site)).code == 0
+    before = sorted(str(p.relative_to(site)) for p in site.rglob("*"))
+    script, mode, code, message = BAD_BINARIES[case]
+    binary = tmp_path / "fake-pagefind"
+    if script is not None:
+        binary.write_text(f"#!/bin/sh\n{script}\n")
+        binary.chmod(mode)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(binary))
+    result = seeded_cli("export-site", str(site))
+    assert result.code == code, result
+    assert result.out == ""
+    assert re.fullmatch(rf"paperboy: {message}\n", result.err), result.err  # one line, no traceback
+    assert sorted(str(p.relative_to(site)) for p in site.rglob("*")) == before  # the last site stays
+    assert [p.name for p in site.parent.iterdir()] == ["site"]  # no half-made folder beside it

@@ -25,6 +25,7 @@ from bot.channels.discord.webhook import WebhookChannel
 from bot.channels.registry import CHANNELS
 from bot.config import DEFAULT_TEMPLATES, Settings
 from bot.errors import InputError
+from bot.render.context import digest_view
 from bot.render.discord import DiscordMessage
 from bot.render.environment import Templates
 from scheduler.limits import DEFAULTS, Limits
@@ -53,7 +54,7 @@ class World:
         return self.publisher.channels[kind]
 
     def day(self, kind: str = "discord", day: dt.date = DAY) -> DiscordDay:
-        digest = self.publisher.fanout._digest(day, self.publisher.contents(day), None)
+        digest = digest_view(day, list(self.publisher.contents(day)), self.publisher.fanout.base_url)
         rendered: DiscordDay = self.channel(kind).render(digest)
         return rendered
 
@@ -190,7 +191,7 @@ def test_a_role_is_the_only_thing_pinged_even_with_everyone_in_a_title(
         channel = world.channel("discord")
         papers = world.publisher.contents(DAY)
         shouting = [dataclasses.replace(papers[0], title="@everyone read this"), *papers[1:]]
-        day = channel.render(world.publisher.fanout._digest(DAY, shouting, None))
+        day = channel.render(digest_view(DAY, list(shouting), world.publisher.fanout.base_url))
         assert "@everyone read this" in day.messages[0].content
 
         async def pace() -> None:

@@ -143,7 +143,7 @@ def test_each_waiting_delivery_gets_the_time_its_place_opens(seeded: Archive, tm
         clock.now = T0 + dt.timedelta(minutes=minutes)
         claimed = ledger.claim(["email"], 1, quotas)
         assert len(claimed) == 1
-        ledger.sent_many([(claimed[0].id, ["<id@example>"])])
+        ledger.sent_many([(claimed[0].id, ["<id@example>"], 0)])
     clock.now = T0 + dt.timedelta(minutes=30)
     assert ledger.claim(["email"], 5, quotas) == []
     minutes = [(row.not_before - T0) / dt.timedelta(minutes=1) for row in ledger.listing(status="pending")]
@@ -224,7 +224,7 @@ def test_claims_at_the_same_instant_never_overfill_the_window(
             barrier.wait()
             got = ledger.claim(["email"], 32, quotas)
             if got:
-                ledger.sent_many([(delivery.id, ["<id@example>"]) for delivery in got])
+                ledger.sent_many([(delivery.id, ["<id@example>"], 0) for delivery in got])
             claimed.extend(delivery.id for delivery in got)
 
     for round_ in range(5):

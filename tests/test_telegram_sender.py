@@ -16,6 +16,7 @@ from bot.archive.store import Archive
 from bot.channels.base import RetryAfter
 from bot.channels.telegram.sender import TelegramChannel, make_bot, split_target
 from bot.config import DEFAULT_TEMPLATES
+from bot.render.context import digest_view
 from bot.render.environment import Templates
 from scheduler.publish import Publisher
 from tests.telegram_standin import TelegramStandIn
@@ -97,7 +98,7 @@ def test_a_digest_interrupted_mid_way_resumes_without_resending(
 ) -> None:
     async def scenario(api: TelegramStandIn, publisher: Publisher) -> None:
         channel = publisher.channels["telegram"]
-        digest = publisher.fanout._digest(DAY, publisher.contents(DAY), None)
+        digest = digest_view(DAY, list(publisher.contents(DAY)), publisher.fanout.base_url)
         rendered = channel.render(digest)
         assert len(rendered) >= 2
 

@@ -192,6 +192,26 @@ def test_search_finds_english_and_korean(site: Site) -> None:
     assert site.http.get(f"{site.url}/papers/scaling-the-codebook-size-of-vqgan-to-e718ffe0.html").is_success
 
 
+def test_search_html_is_the_servers_own_search_not_the_exported_page(site: Site) -> None:
+    # The export wrote search.html (the page that searches in the browser) into the site folder;
+    # every page's form sends there, and the server answers it itself, with no script.
+    assert (site.settings.site_dir / "search.html").exists()
+    index = site.http.get("/")
+    assert 'action="search.html"' in index.text
+    paper = site.http.get("/papers/scaling-the-codebook-size-of-vqgan-to-e718ffe0.html")
+    assert 'action="../search.html"' in paper.text
+    for query in ("코드북", "codebook"):
+        found = site.http.get("/search.html", params={"q": query})
+        assert found.status_code == 200
+        assert "Scaling the Codebook Size of VQGAN" in found.text, query
+        assert "<script" not in found.text and "search.js" not in found.text
+        assert "script-src" not in found.headers["content-security-policy"]
+    empty = site.http.get("/search.html", params={"q": " "})
+    assert empty.status_code == 400 and "Type a word or two" in empty.text
+    bare = site.http.get("/search.html")
+    assert bare.status_code == 200 and "<script" not in bare.text
+
+
 def test_search_leaves_out_papers_still_in_the_queue(site: Site) -> None:
     # MultiFusion waits in the undated queue: the archive knows it, the public site does not yet.
     found = site.http.get("/search", params={"q": "MultiFusion"})
@@ -222,7 +242,7 @@ def test_a_search_for_markup_shows_it_as_text(site: Site) -> None:
 
 
 def test_html_pages_carry_the_security_headers(site: Site) -> None:
-    for path in ("/", "/search?q=vq", "/subscribe", "/nowhere", "/days/2024-07-11.html"):
+    for path in ("/", "/search?q=vq", "/search.html?q=vq", "/subscribe", "/nowhere", "/days/2024-07-11.html"):
         response = site.http.get(path)
         assert response.headers["content-type"].startswith("text/html"), path
         policy = response.headers["content-security-policy"]

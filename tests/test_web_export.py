@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -130,3 +131,80 @@ def test_worker_processes_write_exactly_what_one_process_writes(
     assert files == sorted(p.relative_to(together) for p in together.rglob("*") if p.is_file())
     for name in files:
         assert (alone / name).read_bytes() == (together / name).read_bytes(), name
+
+
+class _Forms(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.actions: list[str] = []
+        self.bodies = 0
+        self.scripts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "form":
+            self.actions.append(values.get("action") or "")
+        if "data-pagefind-body" in values:
+            self.bodies += 1
+        if tag == "script":
+            self.scripts.append(values.get("src") or "inline")
+
+
+def forms_of(page: Path) -> _Forms:
+    parser = _Forms()
+    parser.feed(page.read_text(encoding="utf-8"))
+    return parser
+
+
+def test_every_search_form_sends_to_search_html(seeded: Archive, tmp_path: Path) -> None:
+    site = export(seeded, tmp_path / "site")
+    for page in site.rglob("*.html"):
+        if page.parent.name == "pagefind":
+            continue
+        actions = forms_of(page).actions
+        assert actions, page
+        for action in actions:
+            assert (page.parent / action).resolve() == (site / "search.html").resolve(), (page, action)
+
+
+def test_the_search_index_holds_each_paper_page_once_and_nothing_else(
+    seeded: Archive, tmp_path: Path
+) -> None:
+    site = export(seeded, tmp_path / "site")
+    papers = list((site / "papers").glob("*.html"))
+    assert len(papers) == 45
+    for page in site.rglob("*.html"):
+        # Day and tag pages repeat the papers: only a paper's own page is a search result.
+        assert forms_of(page).bodies == (1 if page.parent.name == "papers" else 0), page
+    entry = json.loads((site / "pagefind" / "pagefind-entry.json").read_text())
+    # One index, in the pages' language (<html lang="en">), of the paper pages alone.
+    assert {lang: info["page_count"] for lang, info in entry["languages"].items()} == {"en": 45}
+    assert (site / "pagefind" / "pagefind.js").is_file()
+    # The pages say which text is Korean (the commentary), inside English pages.
+    vqgan = (site / "papers" / "scaling-the-codebook-size-of-vqgan-to-e718ffe0.html").read_text()
+    assert '<html lang="en">' in vqgan and '<div class="commentary" lang="ko">' in vqgan
+
+
+def test_the_static_search_page_loads_only_its_own_script(seeded: Archive, tmp_path: Path) -> None:
+    site = export(seeded, tmp_path / "site")
+    assert forms_of(site / "search.html").scripts == ["search.js"]  # nothing inline
+    assert "needs JavaScript" in (site / "search.html").read_text()  # what a reader without it is told
+    for other in site.rglob("*.html"):
+        if other.name != "search.html":
+            assert forms_of(other).scripts == [], other  # every other page stays script-free
+    # search.js uses Pagefind's API; Pagefind's ready-made widgets are not shipped.
+    shipped = {p.name for p in (site / "pagefind").iterdir() if p.is_file()}
+    assert "pagefind.js" in shipped and not any("ui" in name or "highlight" in name for name in shipped)
+
+
+def test_the_search_index_can_be_left_out(seeded: Archive, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    export_site(seeded, Templates(DEFAULT_TEMPLATES), site, base_url=None, site_url=SITE, search_index=False)
+    assert not (site / "pagefind").exists()
+    assert (site / "search.html").exists() and (site / "search.js").exists()
+
+
+def test_an_empty_archive_exports_without_an_index(archive: Archive, tmp_path: Path) -> None:
+    site = export(archive, tmp_path / "site")  # Pagefind refuses to index no page at all
+    assert (site / "index.html").exists() and (site / "search.html").exists()
+    assert not (site / "pagefind").exists()

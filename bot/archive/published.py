@@ -6,7 +6,7 @@ as its correction: its entries keep the ids of the papers they correct (``correc
 it supersedes the day's earlier posts of its format (their entries go, their rows and checksums
 stay, so reading an old file again changes nothing), and what changed is written to
 ``corrections`` with the papers as they read before, for the messages already sent to be
-edited (``scheduler/edits.py``). A post that changes nothing records nothing.
+edited (``scheduler/edits.py``, ``scheduler/editor.py``). A post that changes nothing records nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +17,14 @@ from dataclasses import replace
 
 from sqlalchemy import Connection, insert, select, update
 
-from bot.archive.corrections import Correction, PaperChange, changes_to_json, diff, keep_ids
+from bot.archive.corrections import (
+    Correction,
+    PaperChange,
+    changes_from_json,
+    changes_to_json,
+    diff,
+    keep_ids,
+)
 from bot.archive.ingest import IngestReport, write_digest
 from bot.archive.queries import day_papers_in, load_papers
 from bot.archive.rows import paper_to_json
@@ -69,6 +76,23 @@ def published_days(archive: Archive) -> set[dt.date]:
     """The days that have gone out."""
     with archive.engine.connect() as conn:
         return set(conn.scalars(select(publications.c.day)))
+
+
+def corrections_of(archive: Archive, day: dt.date | None = None) -> list[tuple[Correction, dt.datetime]]:
+    """Every correction (of ``day``), newest first, with when it was made."""
+    stmt = select(corrections.c.id, corrections.c.day, corrections.c.source, corrections.c.changes)
+    stmt = stmt.add_columns(corrections.c.created).order_by(corrections.c.id.desc())
+    if day is not None:
+        stmt = stmt.where(corrections.c.day == day)
+    with archive.engine.connect() as conn:
+        return [
+            (Correction(cid, when, source, changes_from_json(json.loads(changes))), _utc(created))
+            for cid, when, source, changes, created in conn.execute(stmt)
+        ]
+
+
+def _utc(when: dt.datetime) -> dt.datetime:
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
 def _published(conn: Connection, day: dt.date | None) -> list[Paper] | None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from bot.archive.corrections import Correction, changes_to_json
 from bot.models import Digest, Paper, TagCount
 
 
@@ -60,3 +61,14 @@ def tag_count(tc: TagCount) -> dict[str, Any]:
 def emit(obj: dict[str, Any]) -> None:
     """One JSON object on stdout."""
     click.echo(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+def correction_json(correction: Correction, created: dt.datetime | None = None) -> dict[str, Any]:
+    """A correction of a day that had gone out: what changed, paper by paper."""
+    return {
+        "id": correction.id,
+        "date": iso(correction.day),
+        "source": correction.source,
+        **({"created": created.isoformat()} if created else {}),
+        "changes": changes_to_json(correction.changes),
+    }

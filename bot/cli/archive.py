@@ -12,7 +12,7 @@ from bot.archive import queries
 from bot.archive.search import DEFAULT_LIMIT, search
 from bot.archive.store import Archive, ensure_schema, make_engine, open_archive
 from bot.cli import cli
-from bot.cli._output import digest_json, emit, iso, paper_full, paper_summary, tag_count
+from bot.cli._output import correction_json, digest_json, emit, iso, paper_full, paper_summary, tag_count
 from bot.config import Settings
 from bot.errors import ParseError
 from bot.models import Digest, Paper
@@ -90,7 +90,7 @@ def ingest(
                     continue
                 read, papers = read + 1, papers + len(digest.entries)
                 if as_json:
-                    kept.append(digest_json(digest, str(path)))
+                    kept.append({**digest_json(digest, str(path)), "correction": None})
                 if archive is None:
                     if not as_json:
                         say(f"{path}: {_describe(digest)} (dry run: not stored)")
@@ -103,6 +103,15 @@ def ingest(
                         f"{path}: {_describe(digest)}, {report.new} new"
                         + (f", {report.removed} dropped" if report.removed else "")
                     )
+                if report.correction is not None:
+                    if as_json:
+                        kept[-1]["correction"] = correction_json(report.correction)
+                    else:
+                        day = report.correction.day
+                        say(
+                            f"{path}: corrects {day}, which has gone out ({report.correction.summary()}):"
+                            f" `paperboy publish {day}` or the running service edits the messages sent"
+                        )
         if archive is not None:
             if len(files) >= 20 and sys.stderr.isatty():
                 click.echo("indexing for search...", err=True)

@@ -15,9 +15,9 @@ import click
 from bot.cli import cli
 from bot.cli._dates import parse_day
 from bot.cli._output import emit
+from bot.cli._report import explain_audience, iso_time, local, plural, publish_json, waiting_for_a_time
 from bot.cli.archive import json_option, open_settings_archive, pass_settings
 from bot.config import Settings
-from bot.errors import InputError
 
 PUBLISH_CHANNELS = ("telegram", "discord", "email", "web")
 T = TypeVar("T")
@@ -62,6 +62,16 @@ async def close_channels(channels: Mapping[str, Any]) -> None:
             click.echo(f"paperboy: closing the {kind} channel: {exc}", err=True)
 
 
+def check_site_search(settings: Settings) -> None:
+    """Publishing rebuilds the web archive, and with PAPERBOY_SEARCH_INDEX=always its search
+    index: a broken Pagefind install then stops the command when it starts, before a day is
+    recorded or anything is sent."""
+    if settings.search_index == "always":
+        from bot.channels.web.static_search import check_pagefind
+
+        check_pagefind()
+
+
 @cli.command()
 @click.argument("day", metavar="DATE")
 @click.option(
@@ -75,10 +85,21 @@ async def close_channels(channels: Mapping[str, Any]) -> None:
 @click.option(
     "--backfill", is_flag=True, help="Also send the day to subscribers who joined after its publish time."
 )
+@click.option(
+    "--email-correction",
+    is_flag=True,
+    help="Email subscribers of a corrected day a short message of what changed (once a correction).",
+)
 @json_option
 @pass_settings
 def publish(
-    settings: Settings, day: str, kinds: tuple[str, ...], dry_run: bool, backfill: bool, as_json: bool
+    settings: Settings,
+    day: str,
+    kinds: tuple[str, ...],
+    dry_run: bool,
+    backfill: bool,
+    email_correction: bool,
+    as_json: bool,
 ) -> None:
     """Publish one day's digest now (DATE as YYYY-MM-DD or 'today'), as the scheduler does.
 
@@ -87,8 +108,13 @@ def publish(
     time; --backfill sends it to those who joined later too (once each).
     """
     date = parse_day(day, settings)
+    if not dry_run and (not kinds or "web" in kinds):
+        check_site_search(settings)
     with open_settings_archive(settings) as archive:
         publisher = publisher_for(settings, archive)
+        if email_correction and not dry_run:
+            told = publisher.edits.open_email(date)
+            click.echo(f"{date}: a correction email for {plural(told, 'subscriber')}", err=as_json)
         report = sending(
             publisher,
             lambda: publisher.publish(date, kinds=list(kinds) or None, dry_run=dry_run, backfill=backfill),
@@ -107,11 +133,24 @@ def publish(
         f" {plural(report.audience, 'subscriber')}"
         + (", web archive and feeds rebuilt" if report.site and not dry_run else "")
     )
+    if report.site_error:
+        click.echo(
+            f"paperboy: the web archive was not rebuilt: {report.site_error}; the deliveries go out"
+            " regardless, and `paperboy export-site` or the next publish rebuilds it",
+            err=True,
+        )
     for line in explain_audience(report, publisher.off, settings, date, kinds):
         click.echo(line)
     fanout = report.fanout
     if fanout and (fanout.sent or fanout.failed or fanout.gone):
         click.echo(f"sent {fanout.sent}, failed {fanout.failed}, gone {fanout.gone}")
+    edits = fanout.edits if fanout else None
+    if edits and (edits.corrected or edits.failed or edits.deferred):
+        corrected = plural(edits.corrected, "delivery", "deliveries")
+        click.echo(
+            f"corrected {corrected} ({plural(edits.messages, 'message')} edited, sent or deleted),"
+            f" failed {edits.failed}" + (f", {edits.deferred} to retry later" if edits.deferred else "")
+        )
     if later and next_due and not dry_run:
         when = local(next_due, settings)
         count = plural(later, "delivery", "deliveries")
@@ -120,96 +159,6 @@ def publish(
         count = plural(waiting - later, "delivery", "deliveries")
         verb = "waits" if waiting - later == 1 else "wait"
         click.echo(f"{count} in the ledger {verb} for a channel that is off or for a retry")
-
-
-def plural(count: int, one: str, many: str | None = None) -> str:
-    return f"{count} {one if count == 1 else many or one + 's'}"
-
-
-def publish_json(report: Any, off: Mapping[str, str], waiting: int, backfill: bool) -> dict[str, Any]:
-    fanout = report.fanout
-    return {
-        "date": report.day.isoformat(),
-        "source": report.source,
-        "papers": report.papers,
-        "subscribers": report.audience,
-        "new_deliveries": report.opened,
-        "site": report.site,
-        "dry_run": report.dry_run,
-        "backfill": backfill,
-        "sent": fanout.sent if fanout else 0,
-        "failed": fanout.failed if fanout else 0,
-        "gone": fanout.gone if fanout else 0,
-        "waiting": waiting,
-        "publish_time": report.cutoff.isoformat() if report.cutoff else None,
-        "passed_over": dict(report.who.passed_over),
-        "inactive_by_status": dict(sorted(report.who.inactive.items())),
-        "backfilled": report.who.backfilled,
-        "channels_off": {
-            kind: {"subscribers": count, "reason": off.get(kind, "off")}
-            for kind, count in sorted(report.waiting_off.items())
-        },
-    }
-
-
-#: How ``publish`` names a subscription's status when it explains why it was passed over.
-_INACTIVE = {"pending": "awaiting email confirmation", "paused": "paused", "gone": "retired (gone)"}
-
-
-def explain_audience(
-    report: Any, off: Mapping[str, str], settings: Settings, date: dt.date, kinds: tuple[str, ...]
-) -> list[str]:
-    """Whom the day left out and why, and whose deliveries wait for a channel that is off: so a
-    newcomer who subscribed a minute ago reads why the old day they published sent nothing."""
-    who, lines = report.who, []
-    passed = who.passed_over
-    reasons = []
-    if passed["joined_after"]:
-        when = f"{report.cutoff:%Y-%m-%d %H:%M} {settings.timezone.key}" if report.cutoff else "it"
-        reasons.append(
-            f"{passed['joined_after']} subscribed after the day went out ({when}): new subscribers get"
-            f" no back issues; `paperboy publish {date} --backfill` sends it to them"
-        )
-    if passed["tags"]:
-        reasons.append(f"{passed['tags']} follow tags none of the day's papers has")
-    if passed["inactive"]:
-        statuses = ", ".join(f"{n} {_INACTIVE.get(s, s)}" for s, n in sorted(who.inactive.items()))
-        reasons.append(f"{passed['inactive']} inactive ({statuses})")
-    if passed["other_channel"]:
-        reasons.append(f"{passed['other_channel']} on other channels than {', '.join(kinds)}")
-    total = sum(passed.values())
-    if reasons:
-        lines.append(f"passed over {plural(total, 'subscriber')}:")
-        lines += [f"  {reason}" for reason in reasons]
-    if who.backfilled:
-        lines.append(f"backfilled {who.backfilled} who subscribed after the day's publish time")
-    for kind, count in sorted(report.waiting_off.items()):
-        lines.append(
-            f"{plural(count, 'waits', 'wait')} for {kind}, which is off: {off.get(kind, 'no sender here')}"
-        )
-    return lines
-
-
-def waiting_for_a_time(settings: Settings, count: int = 2) -> str:
-    """Why deliveries wait for a set time: a platform's retry-after, or the email window."""
-    verb = "waits" if count == 1 else "wait"
-    if settings.smtp_window is None:
-        return f"{verb} for a retry a platform asked for"
-    return (
-        f"{verb} for a retry or for the email window (PAPERBOY_SMTP_WINDOW {settings.smtp_window}) to reopen"
-    )
-
-
-def iso_time(when: dt.datetime | None) -> str | None:
-    return when.isoformat() if when else None
-
-
-def local(when: dt.datetime, settings: Settings) -> str:
-    """A time as the operator reads it: in PAPERBOY_TIMEZONE, to the second (rounded up: nothing
-    goes before the time shown)."""
-    if when.microsecond:
-        when = when.replace(microsecond=0) + dt.timedelta(seconds=1)
-    return when.astimezone(settings.timezone).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 @cli.group()
@@ -224,12 +173,14 @@ def deliveries() -> None:
 @pass_settings
 def list_deliveries(settings: Settings, status: str | None, day: str | None, as_json: bool) -> None:
     """Deliveries, newest day first (optionally only one status or one day)."""
+    from scheduler.edits import EditLedger
     from scheduler.ledger import Ledger
 
     with open_settings_archive(settings) as archive:
         rows = Ledger(archive, worker_name()).listing(
             status=status, day=parse_day(day, settings) if day else None
         )
+        edits = EditLedger(archive, worker_name()).of_deliveries([row.id for row in rows])
     if as_json:
         emit(
             {
@@ -245,6 +196,7 @@ def list_deliveries(settings: Settings, status: str | None, day: str | None, as_
                         "message_ids": list(row.message_ids),
                         "sent_at": row.sent_at.isoformat() if row.sent_at else None,
                         "not_before": row.not_before.isoformat() if row.not_before else None,
+                        "edits": edits.get(row.id, []),
                     }
                     for row in rows
                 ]
@@ -258,6 +210,12 @@ def list_deliveries(settings: Settings, status: str | None, day: str | None, as_
         if shown == "pending" and row.not_before and row.not_before > now:
             shown = f"waiting until {local(row.not_before, settings)}"
         click.echo(f"{row.day}  {row.subscription.label:<40} {shown:<8} tries {row.attempts}{error}")
+        for edit in edits.get(row.id, []):
+            problem = f"  {edit['last_error']}" if edit["last_error"] else ""
+            click.echo(
+                f"{'':12}corrected by #{edit['correction']}: {edit['status']},"
+                f" {plural(edit['messages'], 'message')} changed{problem}"
+            )
     if not rows:
         click.echo("No deliveries" + (f" with status {status}" if status else "") + ".")
 
@@ -272,78 +230,3 @@ def retry(settings: Settings, day: str | None) -> None:
         count = publisher.ledger.retry_failed(parse_day(day, settings) if day else None)
         report = sending(publisher, publisher.deliver)
     click.echo(f"{count} failed deliveries queued again; sent {report.sent}, failed {report.failed}")
-
-
-@cli.command()
-@click.option("--no-web", is_flag=True, help="Leave the web server to a `paperboy serve` process.")
-@pass_settings
-def run(settings: Settings, no_web: bool) -> None:
-    """The service: publishes each day at PAPERBOY_PUBLISH_AT, watches the inbox, retries,
-    serves the web archive and feeds. Stop it with Ctrl-C (or SIGTERM)."""
-    import signal
-
-    from tqdm.contrib.logging import logging_redirect_tqdm
-
-    from bot.channels.email.signup import mailer_from_env
-    from bot.channels.registry import frontends
-    from bot.cli._logging import configure as configure_logging
-    from scheduler.service import Service
-
-    configure_logging()
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        with open_settings_archive(settings) as archive:
-            service = Service(archive, settings, publisher_for(settings, archive))
-            bots = frontends(archive, settings, service.subscribed)
-            if no_web and any(bot.routes for bot in bots):
-                raise InputError(
-                    "PAPERBOY_TELEGRAM_WEBHOOK_URL needs the web server in this process: run without --no-web"
-                )
-            click.echo(
-                f"paperboy: publishing daily at {settings.publish_at:%H:%M} {settings.timezone.key};"
-                f" inbox {settings.inbox}; site {settings.site_dir}",
-                err=True,
-            )
-            mailer = None if no_web else mailer_from_env(settings, os.environ)
-            try:
-                await service.run(stop, web=not no_web, frontends=bots, mailer=mailer)
-            finally:
-                if mailer is not None:
-                    await mailer.close()
-                await close_channels(service.publisher.channels)
-
-    with logging_redirect_tqdm():  # log lines print above a fan-out's bar instead of through it
-        asyncio.run(main())
-
-
-@cli.command()
-@pass_settings
-def serve(settings: Settings) -> None:
-    """Only the web server (at PAPERBOY_HOST:PAPERBOY_PORT): the archive in PAPERBOY_SITE_DIR and
-    its feeds, search, email sign-up. Stop it with Ctrl-C (or SIGTERM)."""
-    from bot.archive.store import HEAD_REVISION, open_archive, schema_revision
-    from bot.channels.email.signup import mailer_from_env
-    from bot.channels.web.app import make_app
-    from bot.channels.web.server import serve_forever
-    from bot.cli._logging import configure as configure_logging
-
-    configure_logging()
-    # No migration here: beside a `paperboy run` worker (the Procfile) two processes would race to
-    # create the schema. The worker (or `paperboy db upgrade`) migrates; /healthz says until then.
-    with open_archive(settings.database_url, migrate=False) as archive:
-        if schema_revision(archive.engine) != HEAD_REVISION:
-            click.echo(
-                "paperboy: the database is not migrated yet: search and sign-up work once"
-                " `paperboy run` or `paperboy db upgrade` has migrated it",
-                err=True,
-            )
-        mailer = mailer_from_env(settings, os.environ)
-        app = make_app(settings, archive, (), mailer)
-        click.echo(
-            f"paperboy: serving {settings.site_dir} on http://{settings.host}:{settings.port}", err=True
-        )
-        serve_forever(app, settings.host, settings.port, cleanup=mailer.close)

@@ -114,13 +114,19 @@ def _feed(
 @click.argument("target", metavar="DIR", type=click.Path(path_type=Path))
 @pass_settings
 def export_site_command(settings: Settings, target: Path) -> None:
-    """Write the web archive (pages and feeds) as static files into DIR, replacing its contents."""
+    """Write the web archive (pages, feeds, and the search index that lets search.html work on
+    any static host) as static files into DIR, replacing its contents."""
     from bot.channels.web.export import export_site
 
     templates = load_templates(settings)
     with open_settings_archive(settings) as archive:
         report = export_site(
-            archive, templates, target, base_url=settings.base_url, site_url=settings.site_url
+            archive,
+            templates,
+            target,
+            base_url=settings.base_url,
+            site_url=settings.site_url,
+            search_index=settings.search_index != "off",
         )
     click.echo(
         f"{target}: {report.days} days, {report.papers} papers, {report.tags} tags, {report.files} files"

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.archive.text import has_hangul
 from bot.models import Paper, TagCount
 
 AUTHORS_SHOWN = 5
@@ -60,6 +61,12 @@ class PaperView:
     @property
     def commentary_paragraphs(self) -> tuple[str, ...]:
         return paragraphs(self.commentary)
+
+    @property
+    def commentary_lang(self) -> str | None:
+        """``ko`` for commentary in Hangul: the pages are in English (titles, abstracts, the
+        interface), and this tells readers' browsers and screen readers where Korean is."""
+        return "ko" if has_hangul(self.commentary) else None
 
     @property
     def authors_shown(self) -> tuple[str, ...]:

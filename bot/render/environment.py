@@ -3,8 +3,9 @@
 A template's extension decides how its output is escaped, so no template has to remember:
 ``.html``/``.xml`` are HTML-autoescaped (with a ``linkify`` filter that makes the curator's
 URLs links, ``bot.render.links``), ``.md`` (Discord) escapes markdown in every value it
-prints, ``.txt``/``.css`` print text as it is. Every template is compiled when ``Templates`` is
-built, so a broken one fails with its file and line before anything is rendered or sent.
+prints, ``.txt``/``.css``/``.js`` print text as it is. Every template is compiled when
+``Templates`` is built, so a broken one fails with its file and line before anything is
+rendered or sent.
 """
 
 from __future__ import annotations
@@ -29,7 +30,14 @@ from markupsafe import Markup
 from bot.render.errors import TemplateProblem
 from bot.render.links import linkify
 
-ESCAPING = {".html": "html", ".xml": "html", ".md": "markdown", ".txt": "text", ".css": "text"}
+ESCAPING = {
+    ".html": "html",
+    ".xml": "html",
+    ".md": "markdown",
+    ".txt": "text",
+    ".css": "text",
+    ".js": "text",
+}
 
 # Discord markdown: emphasis, code, strike and spoilers anywhere; masked links' brackets; and
 # quotes, headings and list items where they open a line.

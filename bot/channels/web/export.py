@@ -1,8 +1,9 @@
 """``paperboy export-site DIR``: the whole archive as static HTML, plus its feeds.
 
 The site is written into a fresh folder beside DIR and swapped in at the end, so a web server
-never serves half an export and papers that left the archive leave the site. DIR is replaced
-only if it is empty or holds an earlier export (marked by MARKER).
+never serves half an export and papers that left the archive leave the site. The search index
+for static hosts (static_search.py) is built in that folder too, before the swap. DIR is
+replaced only if it is empty or holds an earlier export (marked by MARKER).
 
 Pages are independent, so a large archive is rendered by a few worker processes (rendering is
 pure Python, one core each), each reading the archive through its own connection; files are
@@ -18,14 +19,23 @@ import tempfile
 from collections import defaultdict, deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from bot.archive import queries
 from bot.archive.store import Archive, open_archive
 from bot.channels.feeds import ITEMS, build_feeds, feed_path
-from bot.channels.web.site import Listed, day_page, index_page, paper_page, tag_pages, tags_page
+from bot.channels.web.site import (
+    Listed,
+    day_page,
+    index_page,
+    paper_page,
+    search_page,
+    tag_pages,
+    tags_page,
+)
+from bot.channels.web.static_search import build_index, check_pagefind
 from bot.errors import InputError
 from bot.models import TagCount
 from bot.render.context import digest_view
@@ -67,9 +77,19 @@ _TagJob = list[tuple[str, list[Listed]]]
 
 
 def export_site(
-    archive: Archive, templates: Templates, target: Path, *, base_url: str | None, site_url: str
+    archive: Archive,
+    templates: Templates,
+    target: Path,
+    *,
+    base_url: str | None,
+    site_url: str,
+    search_index: bool = True,
 ) -> ExportReport:
+    """Export the archive to ``target``; with ``search_index``, the paper pages are indexed for
+    the site's own search (static_search.py) inside the work folder, before it is swapped in."""
     _check_target(target)
+    if search_index:
+        check_pagefind()  # before any work: a broken install costs no export
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
@@ -82,6 +102,8 @@ def export_site(
             work,
         )
         report = _export(archive, templates, setup)
+        if search_index and report.papers:  # Pagefind refuses to index nothing
+            report = replace(report, files=report.files + build_index(work))
         (work / MARKER).write_text(
             "written by paperboy export-site; this folder is replaced on each export\n"
         )
@@ -125,6 +147,8 @@ def _export(archive: Archive, templates: Templates, setup: _Setup) -> ExportRepo
             (TagCount(t, len(items)) for t, items in by_tag.items()), key=lambda tc: (-tc.count, tc.tag)
         )
         writer("style.css", templates.render("web/style.css", {}))
+        writer("search.html", search_page(templates, setup.base_url))
+        writer("search.js", templates.render("web/search.js", {}))
         writer("index.html", index_page(templates, days, counts[:TOP_TAGS], setup.base_url))
         writer("tags/index.html", tags_page(templates, counts, setup.base_url))
         newest = queries.latest_papers(archive, ITEMS)

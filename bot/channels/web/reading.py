@@ -46,6 +46,9 @@ class Reading:
             Route("/tags/{tag}.xml", self.tag_rss, methods=["GET"]),
             Route("/tags/{tag}.atom", self.tag_atom, methods=["GET"]),
             Route("/feeds.opml", self.opml, methods=["GET"]),
+            # The pages' forms send to search.html: on a static host, the exported page that
+            # searches in the browser; here, the server's own search, with no script.
+            Route("/search.html", self.search, methods=["GET"]),
             Route("/search", self.search, methods=["GET"]),
             Route("/healthz", self.health, methods=["GET"]),
         ]

@@ -76,6 +76,13 @@ def tag_pages(
     return rendered
 
 
+def search_page(templates: Templates, base_url: str | None) -> str:
+    """The exported site's search.html: the form, and search.js to answer it in the browser
+    (Paperboy's server renders the same template with its own results instead)."""
+    context = site_context(base_url, root="", query="", results=[], error=None, static_search=True)
+    return templates.render("web/search.html", context)
+
+
 def site_context(base_url: str | None, **values: Any) -> dict[str, Any]:
     """Pages about the whole site rather than one digest (also the server's own pages): an empty
     digest, the same names."""

@@ -1,0 +1,90 @@
+"""The long-running commands: ``run`` (the service) and ``serve`` (only the web server)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import click
+
+from bot.cli import cli
+from bot.cli.archive import open_settings_archive, pass_settings
+from bot.cli.publishing import check_site_search, close_channels, publisher_for
+from bot.config import Settings
+from bot.errors import InputError
+
+
+@cli.command()
+@click.option("--no-web", is_flag=True, help="Leave the web server to a `paperboy serve` process.")
+@pass_settings
+def run(settings: Settings, no_web: bool) -> None:
+    """The service: publishes each day at PAPERBOY_PUBLISH_AT, watches the inbox, retries,
+    serves the web archive and feeds. Stop it with Ctrl-C (or SIGTERM)."""
+    import signal
+
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    from bot.channels.email.signup import mailer_from_env
+    from bot.channels.registry import frontends
+    from bot.cli._logging import configure as configure_logging
+    from scheduler.service import Service
+
+    check_site_search(settings)
+    configure_logging()
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        with open_settings_archive(settings) as archive:
+            service = Service(archive, settings, publisher_for(settings, archive))
+            bots = frontends(archive, settings, service.subscribed)
+            if no_web and any(bot.routes for bot in bots):
+                raise InputError(
+                    "PAPERBOY_TELEGRAM_WEBHOOK_URL needs the web server in this process: run without --no-web"
+                )
+            click.echo(
+                f"paperboy: publishing daily at {settings.publish_at:%H:%M} {settings.timezone.key};"
+                f" inbox {settings.inbox}; site {settings.site_dir}",
+                err=True,
+            )
+            mailer = None if no_web else mailer_from_env(settings, os.environ)
+            try:
+                await service.run(stop, web=not no_web, frontends=bots, mailer=mailer)
+            finally:
+                if mailer is not None:
+                    await mailer.close()
+                await close_channels(service.publisher.channels)
+
+    with logging_redirect_tqdm():  # log lines print above a fan-out's bar instead of through it
+        asyncio.run(main())
+
+
+@cli.command()
+@pass_settings
+def serve(settings: Settings) -> None:
+    """Only the web server (at PAPERBOY_HOST:PAPERBOY_PORT): the archive in PAPERBOY_SITE_DIR and
+    its feeds, search, email sign-up. Stop it with Ctrl-C (or SIGTERM)."""
+    from bot.archive.store import HEAD_REVISION, open_archive, schema_revision
+    from bot.channels.email.signup import mailer_from_env
+    from bot.channels.web.app import make_app
+    from bot.channels.web.server import serve_forever
+    from bot.cli._logging import configure as configure_logging
+
+    configure_logging()
+    # No migration here: beside a `paperboy run` worker (the Procfile) two processes would race to
+    # create the schema. The worker (or `paperboy db upgrade`) migrates; /healthz says until then.
+    with open_archive(settings.database_url, migrate=False) as archive:
+        if schema_revision(archive.engine) != HEAD_REVISION:
+            click.echo(
+                "paperboy: the database is not migrated yet: search and sign-up work once"
+                " `paperboy run` or `paperboy db upgrade` has migrated it",
+                err=True,
+            )
+        mailer = mailer_from_env(settings, os.environ)
+        app = make_app(settings, archive, (), mailer)
+        click.echo(
+            f"paperboy: serving {settings.site_dir} on http://{settings.host}:{settings.port}", err=True
+        )
+        serve_forever(app, settings.host, settings.port, cleanup=mailer.close)
