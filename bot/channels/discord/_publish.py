@@ -20,8 +20,9 @@ same place and delete a surplus (DELETE). The ledger keeps only message ids, so 
 lives is found as a send finds a forum: it is looked for in the target first, and where Discord
 knows no such message there (10008), in the day's post (the thread whose id is the first
 message's); a forum found so is remembered. A fan-out of corrections to text channels so spends
-no request on lookups. The first message keeps its role mention and its ``allowed_mentions``:
-Discord notifies nobody of an edit, and the edit lets no new name ping.
+no request on lookups. The first message keeps its role mention, and every edit's
+``allowed_mentions`` names that role alone (or nothing), so an "@everyone" a correction brings
+pings nobody.
 """
 
 from __future__ import annotations
