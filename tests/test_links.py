@@ -80,7 +80,7 @@ def test_the_commentarys_urls_are_links_on_the_day_page(seeded_cli: CliRunner) -
     page = seeded_cli("render", "2024-07-11", "--channel", "web")
     assert page.code == 0, page.err
     card = page.out.split('id="training-on-the-test-task-')[1].split("</article>")[0]
-    commentary = card.split('<div class="commentary">')[1].split("</div>")[0]
+    commentary = card.split('<div class="commentary"')[1].split(">", 1)[1].split("</div>")[0]
     assert links_in(commentary) == [(DEEPSEEK, DEEPSEEK), (YITAY, YITAY)]
     # The URL the seed broke over two lines inside parentheses is joined, the parentheses outside.
     assert f'(<a href="{YITAY}" rel="noopener">{YITAY}</a>) Scaling Law' in commentary

@@ -110,7 +110,8 @@ def ingest(
                         day = report.correction.day
                         say(
                             f"{path}: corrects {day}, which has gone out ({report.correction.summary()}):"
-                            f" `paperboy publish {day}` or the running service edits the messages sent"
+                            f" `paperboy publish {day}` (or the running service) edits the chat messages"
+                            f" sent; `--email-correction` also tells email subscribers what changed"
                         )
         if archive is not None:
             if len(files) >= 20 and sys.stderr.isatty():
