@@ -13,6 +13,8 @@ from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
 
+import pytest
+
 from bot.archive.corrections import FieldChange, PaperChange
 from bot.channels.email.sender import EmailChannel, email_channel
 from bot.channels.email.tokens import UNSUBSCRIBE, Signer
@@ -21,6 +23,7 @@ from bot.models import Paper
 from bot.render.correction import change_views, render_correction_email
 from bot.render.environment import Templates
 from tests import corrected_day as day
+from tests.conftest import SEEDS, CliRunner
 
 KEY = "correction-test-key-0123456789abcdef"
 PAGES = f"{day.BASE_URL}/papers"
@@ -138,3 +141,39 @@ def test_hostile_titles_are_text_in_both_parts(tmp_path: Path) -> None:
     assert "<script>" not in html.get_content() and "&lt;script&gt;alert(1)&lt;/script&gt; &amp;" in (
         html.get_content()
     )
+
+
+def test_the_cli_sends_a_correction_email_once_on_request(
+    run_cli: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """As a newcomer does it: publish a day, ingest a corrected post of it, ask for the email."""
+    monkeypatch.setenv("PAPERBOY_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("PAPERBOY_SITE_DIR", str(tmp_path / "site"))
+    for name in ("PAPERBOY_TELEGRAM_TOKEN", "PAPERBOY_DISCORD_TOKEN", "PAPERBOY_SMTP_URL"):
+        monkeypatch.delenv(name, raising=False)
+    assert run_cli("ingest", str(SEEDS)).code == 0
+    assert run_cli("subscriptions", "add", "email:me@example.org").code == 0
+    assert run_cli("publish", str(day.DAY), "--backfill").code == 0
+    seed = (SEEDS / f"daily-{day.DAY}.txt").read_text()
+    before, after = day.SENTENCE
+    fixed = (
+        seed.replace("Transformer Alignment in Large Language Models\n", f"{day.TITLE}\n")
+        .replace(before, after)
+        .replace("#neural-rendering #diffusion", f"#neural-rendering #diffusion #{day.TAG}")
+    )
+    (tmp_path / "corrected.txt").write_text(fixed)
+    assert run_cli("ingest", str(tmp_path / "corrected.txt")).code == 0
+    box = mailbox.Maildir(tmp_path / "maildir", create=False)
+    assert len(box) == 1  # the digest; an email is never corrected unasked
+    asked = run_cli("publish", str(day.DAY), "--email-correction")
+    assert asked.code == 0, asked.err
+    landed = {str(m["Subject"]): m for m in (parse(box.get_bytes(key)) for key in box.iterkeys())}
+    assert sorted(landed) == [f"Correction · {day.DAY}", f"Paperboy · {day.DAY} · 6 papers"]
+    correction = landed[f"Correction · {day.DAY}"]
+    text = correction.get_body(("plain",))
+    assert text is not None
+    content = text.get_content()
+    assert f"== {day.TITLE}\nTitle, as sent: Transformer Alignment in Large Language Models\n" in content
+    assert "Commentary corrected.\nTags added: #video\n" in content
+    assert run_cli("publish", str(day.DAY), "--email-correction").code == 0
+    assert len(box) == 2  # once a correction
