@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 TODAY = dt.date(2026, 11, 23)  # as in the tests: parsing does not depend on the clock
 LONG_AGO = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
-Tally = Callable[[], Awaitable[dict[str, Any]]]
+#: Tells the stand-in's process a command ("stop": send the tally and end); returns its answer.
+Tally = Callable[..., Awaitable[dict[str, Any]]]
 
 
 def seeded_archive(folder: Path, kind: str, targets: Iterable[object]) -> Archive:
@@ -79,8 +80,8 @@ async def second_process(serve: Callable[..., None], *args: object) -> AsyncIter
     try:
         hello = await loop.run_in_executor(None, mine.recv)
 
-        async def remote() -> dict[str, Any]:
-            mine.send("stop")
+        async def remote(command: str = "stop") -> dict[str, Any]:
+            mine.send(command)  # "stop" ends ``serve_until_stopped``; a serve loop may know others
             result: dict[str, Any] = await loop.run_in_executor(None, mine.recv)
             return result
 

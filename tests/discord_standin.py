@@ -23,10 +23,12 @@ The parts: options, registry and records in ``discord_standin_state``; routes in
 ``discord_standin_routes`` and ``discord_standin_interactions``; message checks in
 ``discord_standin_checks`` (limits from ``tests/platform_rules.py``), command and interaction
 checks in ``discord_standin_commands``; errors and records in ``discord_standin_rules``; rate
-limits and faults in ``discord_standin_limits``. Faults: ``fail``, ``forbid``, ``delete_channel``,
-``delete_webhook``. Users act through ``interaction`` (an INTERACTION_CREATE payload), which
-``gateway_dispatch`` sends over the stand-in's gateway (``discord_standin_gateway``; GET
-/gateway/bot points there) or ``deliver`` hands to a client directly.
+limits and faults in ``discord_standin_limits``. A message is edited (PATCH) and deleted in its own
+channel or thread, and a webhook's message through the webhook with the ``thread_id`` of the thread
+it is in (a forum post's): anywhere else it is 10008 Unknown Message. Faults: ``fail``, ``forbid``,
+``delete_channel``, ``delete_webhook``. Users act through ``interaction`` (an INTERACTION_CREATE
+payload), which ``gateway_dispatch`` sends over the stand-in's gateway (``discord_standin_gateway``;
+GET /gateway/bot points there) or ``deliver`` hands to a client directly.
 """
 
 from __future__ import annotations
@@ -71,8 +73,8 @@ PUT    /applications/{application_id}/guilds/{guild_id}/commands     put_command
 GET    /webhooks/{webhook_id}/{webhook_token}                        get_webhook         default     anyone
 POST   /webhooks/{webhook_id}/{webhook_token}                        execute_webhook     webhook     anyone
 GET    /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}  get_hook_message    default     anyone
-PATCH  /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}  edit_hook_message   edits       anyone
-DELETE /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}  delete_hook_message deletes     anyone
+PATCH  /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}  edit_hook_message   hook_edits  anyone
+DELETE /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}  delete_hook_message hook_deletes anyone
 POST   /interactions/{interaction_id}/{interaction_token}/callback   callback            interaction anyone
 """
 

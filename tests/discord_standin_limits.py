@@ -20,14 +20,18 @@ from tests.discord_standin_rules import ApiError, Json
 
 MAJOR = ("channel_id", "guild_id", "webhook_id", "interaction_id")
 #: Buckets the stand-in's defaults limit (count, seconds), per major parameter. Discord publishes
-#: none of them; "messages" (5 per 5 s a channel) and "webhook" (5 per 2 s) are what bots observe,
-#: the rest are generous guesses. Routes without a bucket of their own share "default"'s numbers.
+#: none of them; "messages" (5 per 5 s a channel) and "webhook" (5 per 2 s) are what bots observe;
+#: a message's PATCH and DELETE have buckets of their own, per channel or per webhook, with the
+#: numbers of sends (PLATFORM.md section 7); the rest are generous guesses. Routes without a
+#: bucket of their own share "default"'s numbers.
 ROUTE_LIMITS: dict[str, tuple[int, float]] = {
     "messages": (5, 5.0),
     "edits": (5, 5.0),
-    "deletes": (5, 1.0),
+    "deletes": (5, 5.0),
     "threads": (5, 5.0),
     "webhook": (5, 2.0),
+    "hook_edits": (5, 2.0),
+    "hook_deletes": (5, 2.0),
     "commands": (10, 20.0),
     "interaction": (50, 1.0),
     "default": (50, 1.0),

@@ -201,16 +201,7 @@ class RestApi(DiscordState):
             )
         if thread_name and not forum:
             raise bad(220003, "Webhooks can only create threads in forum channels")
-        if thread_id:
-            if not rules.SNOWFLAKE.fullmatch(thread_id):
-                raise rules.form_error(
-                    [(("thread_id",), "NUMBER_TYPE_COERCE", f'Value "{thread_id}" is not snowflake.')]
-                )
-            thread = self.channels.get(int(thread_id))
-            if thread is None or thread.parent_id != channel.id or thread.state == "deleted":
-                raise unknown("Channel")
-            return thread
-        return channel
+        return self.channels[self._hook_place(hook, thread_id)]
 
     def _hook_message(self, call: Call) -> tuple[Message | None, Interaction | None]:
         hook, interaction = self._hook(call)
@@ -224,7 +215,22 @@ class RestApi(DiscordState):
         found = self._message(wanted)
         if found.webhook_id != (hook.id if hook else self.application_id):  # not this webhook's
             raise unknown("Message")
+        if hook is not None and found.channel_id != self._hook_place(hook, call.query.get("thread_id")):
+            raise unknown("Message")  # in a thread (a forum post) but no thread_id, or another one
         return found, interaction
+
+    def _hook_place(self, hook: Webhook, thread_id: str | None) -> int:
+        """Where a webhook's message routes look: its channel, or the thread ``thread_id`` of it."""
+        if not thread_id:
+            return hook.channel_id
+        if not rules.SNOWFLAKE.fullmatch(thread_id):
+            raise rules.form_error(
+                [(("thread_id",), "NUMBER_TYPE_COERCE", f'Value "{thread_id}" is not snowflake.')]
+            )
+        thread = self.channels.get(int(thread_id))
+        if thread is None or thread.parent_id != hook.channel_id or thread.state == "deleted":
+            raise unknown("Channel")
+        return thread.id
 
     async def _route_get_hook_message(self, call: Call) -> Json:
         found, _ = self._hook_message(call)

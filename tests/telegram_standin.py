@@ -10,8 +10,8 @@
         reply = await api.next_sent(42)                           # wait for it, never sleep
 
 Text goes through ``tests/platform_rules.py``; the other checks are in ``telegram_standin_rules``.
-Sends obey Telegram's flood limits (1 message a second per chat, 20 a minute per group or channel,
-30 a second overall) and answer 429 beyond them; faults are injected with ``fail``, ``block``,
+Sends and edits obey Telegram's flood limits (1 message a second per chat, 20 a minute per group or
+channel, 30 a second overall) and answer 429 beyond them; faults are injected with ``fail``, ``block``,
 ``kick``, ``migrate`` and ``delete_chat``. Users act through ``user_says``, ``press``, ``inline``
 and ``channel_post``; the bot sees the updates through getUpdates or a webhook.
 """
@@ -229,7 +229,16 @@ class TelegramStandIn(BotApi):
         return message[0]
 
     def messages_in(self, chat_id: int) -> list[Sent]:
+        """What was sent to the chat, as sent (``shown_in``: as it reads now)."""
         return [sent for sent in self.sent if sent.chat_id == chat_id]
+
+    def shown_in(self, chat_id: int) -> list[Json]:
+        """The chat's messages as a reader sees them now, edits applied and deletions gone."""
+        return [message for _, message in sorted(self.chats[chat_id].messages.items())]
+
+    def age(self, chat_id: int, message_id: int, hours: float) -> None:
+        """Make a message ``hours`` old, as if it had been sent that long ago."""
+        self.chats[chat_id].messages[message_id]["date"] = int(time.time() - hours * 3600)
 
     # -- chats, users and faults -----------------------------------------------------------
 

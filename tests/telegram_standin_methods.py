@@ -254,6 +254,8 @@ class BotApi:
             message.get("reply_markup"),
         ):
             raise bad(rules.NOT_MODIFIED)
+        if chat is not None:  # edits count against the flood limits as sends do (PLATFORM.md section 7)
+            self._throttle("editMessageText", chat)
         message |= {"text": plain, "entities": entities, "edit_date": int(time.time())}
         message.pop("reply_markup", None)
         if markup is not None:
@@ -268,6 +270,7 @@ class BotApi:
                 parse_mode=parse_mode,
                 reply_markup=markup,
                 at=time.monotonic(),
+                link_preview_disabled=bool((params.json("link_preview_options") or {}).get("is_disabled")),
             )
         )
         return True if inline_id else message
@@ -276,10 +279,16 @@ class BotApi:
         return await self._api_edit_message_text(params, text_too=False)
 
     async def _api_delete_message(self, params: Params) -> bool:
-        chat, message_id = self._chat(params), params.integer("message_id")
-        if chat.messages.pop(message_id or 0, None) is None:
+        """Bots delete messages up to 48 hours old (PLATFORM.md section 7); deletions are not
+        counted in the flood limits, which Telegram documents for sends (and edits) only."""
+        chat, message_id = self._chat(params), params.integer("message_id") or 0
+        message = chat.messages.get(message_id)
+        if message is None:
             raise bad("message to delete not found")
-        self.deleted.append((chat.id, message_id or 0))
+        if time.time() - message["date"] > rules.DELETE_WITHIN:
+            raise bad("message can't be deleted")
+        del chat.messages[message_id]
+        self.deleted.append((chat.id, message_id))
         return True
 
     def _answer(self, query_id: str | None) -> str:

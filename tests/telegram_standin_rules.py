@@ -48,6 +48,8 @@ NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly the same"
     " as a current content and reply markup of the message"
 )
+#: How old a message a bot may still delete, in seconds (deleteMessage: 48 hours).
+DELETE_WITHIN = 48 * 3600
 BOT_COMMAND = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{1,32})?(?![A-Za-z0-9_@/])")
 
 
@@ -102,6 +104,7 @@ class Edit:
     parse_mode: str | None
     reply_markup: Json | None
     at: float
+    link_preview_disabled: bool = False
 
 
 @dataclass

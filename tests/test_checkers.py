@@ -1,7 +1,7 @@
 """What the real checkers say: the W3C Nu HTML Checker finds no error in any HTML Paperboy makes
 (every page of the exported seed archive, pages of hostile text, the server's own pages, the
-digest email's HTML part), and SpamAssassin's stock rules score each seed day's digest, as it is
-sent, at most 0.5."""
+digest email's HTML part, the correction email's), and SpamAssassin's stock rules score each seed
+day's digest and a correction email, as they are sent, at most 0.5."""
 
 from __future__ import annotations
 
@@ -26,9 +26,11 @@ from bot.channels.email.tokens import UNSUBSCRIBE, Signer
 from bot.config import Settings
 from bot.models import Digest
 from scheduler.publish import Publisher
+from tests import corrected_day
 from tests.checkers import html_errors, spam_report, vnu_command
 from tests.conftest import SEEDS, CliRunner, ingest_seeds
 from tests.hostile import DAY, hostile_papers
+from tests.test_email_correction import sent_correction
 from tests.test_links import HOSTILE_LINKS
 from tests.test_publish import LONG_AGO, Sleeps
 from tests.test_web_app import KEY, Site, serve_site
@@ -167,3 +169,40 @@ def test_spamassassin_scores_each_digest_at_most_half_a_point(
     assert b"List-Unsubscribe:" in message and day.isoformat().encode() in message  # the real thing
     report = spam_report(message, tmp_path / "home")
     assert report.score <= SPAM_LIMIT, f"{day}: {report.score} points\n{report.details}"
+
+
+# --- the correction email, as it lands ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sent_corrections(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """Corrections of 2024-07-11 (papers corrected and added; papers removed), each sent to one
+    reader by the email channel into a Maildir (``tests/test_email_correction.py``)."""
+    return {
+        name: sent_correction(tmp_path_factory.mktemp(name), papers())
+        for name, papers in (("longer", corrected_day.longer), ("shorter", corrected_day.shorter))
+    }
+
+
+def test_the_correction_emails_html_part_passes_the_nu_html_checker(
+    sent_corrections: dict[str, bytes], tmp_path: Path
+) -> None:
+    vnu_command()
+    pages = []
+    for name, raw in sent_corrections.items():
+        part = email.message_from_bytes(raw, policy=default).get_body(("html",))
+        assert isinstance(part, EmailMessage)
+        pages.append(tmp_path / f"{name}.html")
+        pages[-1].write_text(part.get_content(), encoding="utf-8")
+    errors = html_errors(pages)
+    assert errors == [], "\n".join(errors[:20])
+
+
+@pytest.mark.parametrize("name", ["longer", "shorter"])
+def test_spamassassin_scores_a_correction_email_at_most_half_a_point(
+    sent_corrections: dict[str, bytes], name: str, tmp_path: Path
+) -> None:
+    message = sent_corrections[name]
+    assert b"List-Unsubscribe:" in message and b"Correction" in message  # the real thing
+    report = spam_report(message, tmp_path / "home")
+    assert report.score <= SPAM_LIMIT, f"{name}: {report.score} points\n{report.details}"

@@ -300,6 +300,73 @@ def test_edits_and_deletes() -> None:
     assert (message.content, message.edits, message.deleted) == ("", 2, True) and api.messages_in(NEWS) == []
 
 
+def test_edits_and_deletes_have_buckets_of_their_own_and_unknown_messages_are_10008() -> None:
+    big = {"title": "t", "description": "x" * 4096}
+
+    async def scenario(api: DiscordStandIn, client: discord.Client) -> None:
+        ids = [(await raw(api, "POST", f"/channels/{NEWS}/messages", json={"content": "x"}))[1]["id"]]
+        edits = [
+            await raw(api, "PATCH", f"/channels/{NEWS}/messages/{ids[0]}", json={"content": f"edit {n}"})
+            for n in range(6)
+        ]
+        assert [a[0] for a in edits] == [200] * 5 + [429]  # too fast: five edits a channel per 5 s
+        assert (
+            edits[-1][2]["X-RateLimit-Bucket"]
+            != (await raw(api, "GET", "/users/@me"))[2]["X-RateLimit-Bucket"]
+        )
+        await asyncio.sleep(1.0)  # the bucket's 5 s, at scale 0.2
+        sent = client.get_partial_messageable(NEWS).get_partial_message(int(ids[0]))
+        with pytest.raises(discord.HTTPException) as raised:  # over Discord's 6,000 across embeds
+            await sent.edit(embeds=[discord.Embed.from_dict(big), discord.Embed.from_dict(big)])
+        assert (raised.value.status, raised.value.code) == (400, 50035)
+        await sent.delete()
+        for method in ("PATCH", "DELETE"):
+            status, body, _ = await raw(
+                api, method, f"/channels/{NEWS}/messages/{ids[0]}", json={"content": "y"}
+            )
+            assert (status, body["code"], body["message"]) == (404, 10008, "Unknown Message")
+        status, body, _ = await raw(
+            api, "PATCH", f"/channels/{FORUM}/messages/{ids[0]}", json={"content": "y"}
+        )
+        assert (status, body["code"]) == (404, 10008)  # a forum's own message routes hold no messages
+
+    api = play(scenario, scale=0.2)
+    assert api.rejections == [(f"PATCH /channels/{NEWS}/messages/{api.messages[0].id}", "route")]
+    assert api.messages[0].edits == 5 and api.messages[0].deleted
+
+
+def test_a_webhooks_message_in_a_forum_post_is_edited_and_deleted_through_its_thread_id() -> None:
+    async def scenario(api: DiscordStandIn, client: discord.Client) -> None:
+        url = api.add_webhook(api.snowflake(), None, FORUM, name="Digest")
+        hook_id, token = url.split("/")[-2:]
+        async with aiohttp.ClientSession() as http:
+            hook = discord.Webhook.from_url(url, session=http)
+            first = await hook.send("Today", thread_name="2026-11-23", wait=True)
+            second = await hook.send("more", thread=discord.Object(first.id), wait=True)
+        path = f"/webhooks/{hook_id}/{token}/messages/{second.id}"
+        for query, code in [({}, 10008), ({"thread_id": str(NEWS)}, 10003), ({"thread_id": "x"}, 50035)]:
+            status, body, _ = await raw(api, "PATCH", path, auth=False, params=query, json={"content": "?"})
+            assert (status, body["code"]) == (404 if code != 50035 else 400, code), query
+        await asyncio.sleep(0.4)  # those three counted in the bucket: a fresh window (2 s at scale 0.2)
+        where = {"thread_id": str(first.id)}
+        answers = [
+            await raw(api, "PATCH", path, auth=False, params=where, json={"content": f"more, {n}"})
+            for n in range(6)
+        ]
+        assert [a[0] for a in answers] == [200] * 5 + [429]  # a webhook's edits: five per 2 s
+        await asyncio.sleep(0.4)
+        status, body, _ = await raw(
+            api, "PATCH", path, auth=False, params=where, json={"content": "x" * 2001}
+        )
+        assert (status, body["code"]) == (400, 50035)
+        assert (await raw(api, "DELETE", path, auth=False, params=where))[0] == 204
+        assert (await raw(api, "DELETE", path, auth=False, params=where))[1]["code"] == 10008
+
+    api = play(scenario, scale=0.2)
+    first, second = api.messages
+    assert (first.content, second.content, second.edits, second.deleted) == ("Today", "more, 4", 5, True)
+
+
 def test_mentions_ping_unless_allowed_mentions_says_otherwise() -> None:
     async def scenario(api: DiscordStandIn, client: discord.Client) -> None:
         news = client.get_partial_messageable(NEWS)

@@ -291,8 +291,58 @@ def test_edits_need_a_change_and_a_message_of_the_bots() -> None:
         with pytest.raises(BadRequest, match="Message can't be edited"):
             await bot.edit_message_text("hijacked", ADA, 2)
 
-    api = play(scenario)
+    api = play(scenario, per_chat=0)  # edits one after another: their flood limits are tested below
     assert [(e.chat_id, e.message_id, e.plain) for e in api.edits] == [(ADA, 1, "page 2")]
+
+
+def test_edits_count_against_the_flood_limits_and_must_fit_a_message() -> None:
+    async def scenario(api: TelegramStandIn, bot: telegram.Bot) -> None:
+        sent = await bot.send_message(ADA, "page 1")
+        with pytest.raises(RetryAfter):  # at once: the chat's one message a second counts edits too
+            await bot.edit_message_text("page 2", ADA, sent.message_id)
+        await asyncio.sleep(0.2)  # the stand-in's second, at scale 0.2
+        await bot.edit_message_text("page 2", ADA, sent.message_id)
+        await asyncio.sleep(0.2)
+        with pytest.raises(BadRequest, match="Message is too long"):
+            await bot.edit_message_text("x" * 4097, ADA, sent.message_id)
+        in_topic = await bot.send_message(FORUM, "<b>topic</b>", parse_mode="HTML", message_thread_id=5)
+        await asyncio.sleep(0.2)
+        preview = LinkPreviewOptions(is_disabled=True)
+        edited = await bot.edit_message_text(
+            "<b>topic, corrected</b>",
+            FORUM,
+            in_topic.message_id,
+            parse_mode="HTML",
+            link_preview_options=preview,
+        )
+        assert isinstance(edited, telegram.Message) and edited.message_thread_id == 5
+        api.delete_chat(FORUM)
+        with pytest.raises(BadRequest, match="Chat not found"):
+            await bot.edit_message_text("gone", FORUM, in_topic.message_id)
+
+    api = play(scenario, scale=0.2)
+    assert api.rejections == [("editMessageText", ADA, "per_chat")]
+    assert [(e.message_id, e.plain, e.link_preview_disabled) for e in api.edits] == [
+        (1, "page 2", False),
+        (1, "topic, corrected", True),
+    ]
+    assert [m["text"] for m in api.shown_in(ADA)] == ["page 2"]
+
+
+def test_deletes_find_the_message_and_only_within_48_hours() -> None:
+    async def scenario(api: TelegramStandIn, bot: telegram.Bot) -> None:
+        first = await bot.send_message(GROUP, "one")
+        second = await bot.send_message(GROUP, "two")
+        api.age(GROUP, first.message_id, hours=49)
+        with pytest.raises(BadRequest, match="Message can't be deleted"):
+            await bot.delete_message(GROUP, first.message_id)
+        api.age(GROUP, second.message_id, hours=47)
+        assert await bot.delete_message(GROUP, second.message_id)
+        with pytest.raises(BadRequest, match="Message to delete not found"):
+            await bot.delete_message(GROUP, second.message_id)
+
+    api = play(scenario, per_chat=0)
+    assert api.deleted == [(GROUP, 2)] and [m["text"] for m in api.shown_in(GROUP)] == ["one"]
 
 
 def test_buttons_callbacks_and_inline_queries() -> None:

@@ -61,13 +61,19 @@ def render_email(
 ) -> RenderedEmail:
     """The digest's subject and parts; with ``unsubscribe_url`` (or the mark), a footer to leave."""
     context = {**template_context(digest), "unsubscribe_url": unsubscribe_url}
-    subject = _one_line(templates.render("email/subject.txt", context))
-    preheader = _one_line(templates.render("email/preheader.txt", context))
+    subject = one_line(templates.render("email/subject.txt", context))
+    preheader = one_line(templates.render("email/preheader.txt", context))
     if len(preheader) > PREHEADER_LENGTH:
         preheader = preheader[: PREHEADER_LENGTH - 1].rstrip() + "…"
     html = templates.render("email/digest.html", {**context, "subject": subject, "preheader": preheader})
     text = templates.render("email/digest.txt", {**context, "subject": subject})
-    return RenderedEmail(subject, preheader, text.strip() + "\n", _INLINER.inline(html))
+    return RenderedEmail(subject, preheader, text.strip() + "\n", inline_css(html))
+
+
+def inline_css(html: str) -> str:
+    """The page's stylesheet moved into style attributes: mail clients drop <style>."""
+    inlined: str = _INLINER.inline(html)
+    return inlined
 
 
 def build_message(
@@ -200,5 +206,6 @@ def _attribute(url: str) -> str:
     return url.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
+    """A subject or a preheader: one line, whatever the template's line breaks."""
     return re.sub(r"\s+", " ", text).strip()

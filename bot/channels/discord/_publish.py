@@ -14,15 +14,24 @@ remembered. A fan-out to 500 text channels so spends no request on lookups.
 Mentions: a message pings only what ``allowed_mentions`` names, so an "@everyone" in a paper title
 (or in an operator's template) pings nobody; a subscription's role is named at the start of the
 day's first message and allowed alone.
+
+Corrections (``scheduler/edits.py``) edit the day's messages in place (PATCH), send more into the
+same place and delete a surplus (DELETE). The ledger keeps only message ids, so where a message
+lives is found as a send finds a forum: it is looked for in the target first, and where Discord
+knows no such message there (10008), in the day's post (the thread whose id is the first
+message's); a forum found so is remembered. A fan-out of corrections to text channels so spends
+no request on lookups. The first message keeps its role mention, and every edit's
+``allowed_mentions`` names that role alone (or nothing), so an "@everyone" a correction brings
+pings nobody.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import aiohttp
 import discord
@@ -44,6 +53,8 @@ from bot.render.discord import CONTENT, DiscordMessage, render_discord
 from bot.render.environment import Templates
 from bot.subscriptions import hide_webhook_tokens
 
+T = TypeVar("T")
+
 #: A wait for Discord's rate limits longer than this surfaces as ``RetryAfter`` instead of being
 #: slept inside discord.py, where it would hold a sending slot (or, for a Cloudflare-sized wait,
 #: seem to hang). 30 s is the least discord.py's ``max_ratelimit_timeout`` accepts; the fan-out
@@ -53,6 +64,11 @@ THREAD_NAME = 100
 #: (status, code) answers that mean the target will never take a message again: missing access,
 #: missing permissions, unknown channel, unknown webhook, invalid webhook token.
 GONE = {(403, 50001), (403, 50013), (404, 10003), (404, 10015), (401, 50027)}
+UNKNOWN_CHANNEL, UNKNOWN_MESSAGE = 10003, 10008
+#: What a message route of the target answers for a message that is not there: Unknown Message,
+#: and (a precaution: Discord does not document what a forum's own message routes answer)
+#: "Cannot execute action on this channel type".
+NOT_HERE = {UNKNOWN_MESSAGE, 50024}
 
 
 @dataclass(frozen=True)
@@ -102,6 +118,7 @@ class DiscordPublisher(Channel):
     refused_in_forums: ClassVar[int]
     #: Whether a 401 means the target is gone (a webhook's token) rather than our own token.
     unauthorized_is_gone: ClassVar[bool] = False
+    editable = True
 
     def __init__(self, templates: Templates) -> None:
         self.templates = templates
@@ -116,7 +133,11 @@ class DiscordPublisher(Channel):
     def render(self, digest: DigestView) -> DiscordDay:
         return DiscordDay(post_title(digest), tuple(render_discord(self.templates, digest)))
 
+    async def ready(self, pace: Pace) -> None:
+        """Before the first call to Discord: what the kind of target needs (the bot logs in)."""
+
     async def send(self, target: str, rendered: Any, pace: Pace, *, mention: str | None = None) -> list[str]:
+        await self.ready(pace)
         day: DiscordDay = rendered
         key = (target, id(rendered))
         ids = self._partial.setdefault(key, [])
@@ -149,6 +170,83 @@ class DiscordPublisher(Channel):
         await pace()
         return await self.new_post(target, title, message)
 
+    # -- corrections ------------------------------------------------------------------------
+
+    def parts(self, rendered: Any) -> tuple[DiscordMessage, ...]:
+        day: DiscordDay = rendered
+        return day.messages
+
+    async def edit_part(
+        self,
+        target: str,
+        ids: Sequence[str],
+        index: int,
+        part: Any,
+        pace: Pace,
+        *,
+        mention: str | None = None,
+    ) -> None:
+        message = outgoing(part, mention if index == 0 else None)
+        await self.ready(pace)
+        await self._where(target, ids, pace, lambda thread: self.patch(target, thread, ids[index], message))
+
+    async def send_part(
+        self, target: str, ids: Sequence[str], part: Any, pace: Pace, *, mention: str | None = None
+    ) -> str:
+        """After the last message: in a text channel, there; in a forum, in the day's post."""
+        message = outgoing(part, None)  # never the day's first message: no role to name
+        await self.ready(pace)
+        key = self.forum_key(target)
+        heard = key not in self.forums
+        if heard:
+            await pace()
+            with self.translated():
+                try:
+                    return await self.plain(target, message)
+                except discord.HTTPException as exc:
+                    if exc.code != self.refused_in_forums:
+                        raise
+            self.forums.add(key)
+        return await self._in_post(target, pace, lambda: self.reply(target, ids[0], message), heard=heard)
+
+    async def delete_part(self, target: str, ids: Sequence[str], index: int, pace: Pace) -> None:
+        await self.ready(pace)
+        with contextlib.suppress(MessageGone):
+            await self._where(target, ids, pace, lambda thread: self.remove(target, thread, ids[index]))
+
+    async def _where(
+        self, target: str, ids: Sequence[str], pace: Pace, call: Callable[[str | None], Awaitable[None]]
+    ) -> None:
+        """``call(None)`` on the target, or ``call(thread)`` in the day's forum post (``ids[0]``)."""
+        key = self.forum_key(target)
+        heard = key not in self.forums
+        if heard:
+            await pace()
+            with self.translated():
+                try:
+                    return await call(None)
+                except discord.NotFound as exc:
+                    if exc.code not in NOT_HERE:
+                        raise  # 10003, 10015: the channel or the webhook itself is gone
+        await self._in_post(target, pace, lambda: call(ids[0]), heard=heard)
+        self.forums.add(key)
+
+    async def _in_post(self, target: str, pace: Pace, call: Callable[[], Awaitable[T]], *, heard: bool) -> T:
+        """``call`` in the day's forum post. Unknown Message or Unknown Channel there: the message
+        or the post is gone (``MessageGone``), unless the forum itself is, which is asked once
+        (``look_up``) unless the target has just answered (``heard``)."""
+        await pace()
+        with self.translated():
+            try:
+                return await call()
+            except discord.NotFound as exc:
+                if exc.code not in (UNKNOWN_MESSAGE, UNKNOWN_CHANNEL):
+                    raise
+                if exc.code == UNKNOWN_CHANNEL and not heard:
+                    await pace()
+                    await self.look_up(target)  # TargetGone if the forum (or the webhook) is
+                raise MessageGone(f"Discord: the message is gone ({exc.code} {exc.text})") from exc
+
     # -- what each kind of target implements ------------------------------------------------
 
     def forum_key(self, target: str) -> str:
@@ -172,6 +270,18 @@ class DiscordPublisher(Channel):
 
     async def is_forum(self, target: str, pace: Pace) -> bool:
         """After Discord refused a plain message: whether the target is a forum."""
+        raise NotImplementedError
+
+    async def look_up(self, target: str) -> None:
+        """Ask Discord for the target itself; raises if it is gone."""
+        raise NotImplementedError
+
+    async def patch(self, target: str, thread: str | None, message_id: str, message: Outgoing) -> None:
+        """Edit a message of the day: in the target (``thread`` None), or in a forum post."""
+        raise NotImplementedError
+
+    async def remove(self, target: str, thread: str | None, message_id: str) -> None:
+        """Delete a message of the day: in the target (``thread`` None), or in a forum post."""
         raise NotImplementedError
 
     # -- errors -----------------------------------------------------------------------------
@@ -213,6 +323,10 @@ def without_tokens(text: str) -> str:
     """An error's text with any webhook token cut out: aiohttp's errors quote the request's URL,
     and the fan-out keeps the text in the ledger and shows it to the operator."""
     return hide_webhook_tokens(text)
+
+
+class MessageGone(Permanent):
+    """The message to edit or delete is no longer there (deleted, or its forum post is)."""
 
 
 class LongWait(Exception):

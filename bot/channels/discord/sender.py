@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import Any
 
 import discord
 
@@ -95,9 +94,8 @@ class DiscordChannel(DiscordPublisher):
                 )
                 raise self._refused from exc
 
-    async def send(self, target: str, rendered: Any, pace: Pace, *, mention: str | None = None) -> list[str]:
+    async def ready(self, pace: Pace) -> None:
         await self.client(pace)
-        return await super().send(target, rendered, pace, mention=mention)
 
     async def plain(self, target: str, message: Outgoing) -> str:
         return await self._message(int(target), message)
@@ -129,6 +127,21 @@ class DiscordChannel(DiscordPublisher):
             allowed_mentions=message.allowed_mentions,
         )
         return str(post.message.id)
+
+    async def look_up(self, target: str) -> None:
+        await (await self.client()).fetch_channel(int(target))
+
+    async def patch(self, target: str, thread: str | None, message_id: str, message: Outgoing) -> None:
+        await self._sent(thread or target, message_id).edit(
+            content=message.content, embeds=message.embeds, allowed_mentions=message.allowed_mentions
+        )
+
+    async def remove(self, target: str, thread: str | None, message_id: str) -> None:
+        await self._sent(thread or target, message_id).delete()
+
+    def _sent(self, channel_id: str, message_id: str) -> discord.PartialMessage:
+        assert self._client is not None  # ready() logged in
+        return self._client.get_partial_messageable(int(channel_id)).get_partial_message(int(message_id))
 
     async def close(self) -> None:
         if self._client is not None:

@@ -84,8 +84,28 @@ class WebhookChannel(DiscordPublisher):
         )
         return str(sent.id)
 
+    async def look_up(self, target: str) -> None:
+        await self._hook(target).fetch()
+
+    async def patch(self, target: str, thread: str | None, message_id: str, message: Outgoing) -> None:
+        await self._hook(target).edit_message(
+            int(message_id),
+            content=message.content,
+            embeds=message.embeds,
+            allowed_mentions=message.allowed_mentions,
+            thread=_thread(thread),
+        )
+
+    async def remove(self, target: str, thread: str | None, message_id: str) -> None:
+        await self._hook(target).delete_message(int(message_id), thread=_thread(thread))
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
             self._session = None
         self.forums.clear()
+
+
+def _thread(thread: str | None) -> discord.abc.Snowflake:
+    """A forum post's thread for the ``thread_id`` of a webhook message route; MISSING: none."""
+    return discord.Object(int(thread)) if thread else discord.utils.MISSING

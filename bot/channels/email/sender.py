@@ -12,27 +12,30 @@ carries, for that reader:
 - a Message-ID on the site's own domain (PAPERBOY_BASE_URL's host), Date, From, Reply-To.
 
 The digest is rendered once per tag filter (``render``); each copy is then addressed in tens of
-microseconds (``bot.render.email.BulkEmail``).
+microseconds (``bot.render.email.BulkEmail``). A sent email cannot be corrected: when the curator
+asks, subscribers get a short correction email instead (``render_correction``), sent the same way.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from bot.archive.corrections import PaperChange
 from bot.channels.base import Channel, Pace
 from bot.channels.email.tokens import UNSUBSCRIBE, Signer, signer
 from bot.channels.email.transport import Outgoing, Transport, transport_from_env
 from bot.config import DEFAULT_TEMPLATES, Settings
 from bot.errors import InputError
 from bot.render.context import DigestView
-from bot.render.email import UNSUBSCRIBE_MARK, BulkEmail, render_email
+from bot.render.correction import render_correction_email
+from bot.render.email import UNSUBSCRIBE_MARK, BulkEmail, RenderedEmail, render_email
 from bot.render.environment import Templates
 
 ONE_CLICK = "List-Unsubscribe=One-Click"
@@ -129,6 +132,15 @@ class EmailChannel(Channel):
     def render(self, digest: DigestView) -> BulkEmail:
         """The digest once for every reader with these tags; ``send`` addresses each copy."""
         rendered = render_email(self.templates, digest, unsubscribe_url=UNSUBSCRIBE_MARK)
+        return self._bulk(rendered)
+
+    def render_correction(self, digest: DigestView, changes: Sequence[PaperChange]) -> BulkEmail:
+        """What a correction changed of the day, once for every reader; ``send`` sends it as it
+        sends a digest (same From, List-Id and one-click unsubscribe, its own Message-ID)."""
+        rendered = render_correction_email(self.templates, digest, changes, unsubscribe_url=UNSUBSCRIBE_MARK)
+        return self._bulk(rendered)
+
+    def _bulk(self, rendered: RenderedEmail) -> BulkEmail:
         shared = {
             "Reply-To": self.settings.reply_to or "",
             "List-Id": f"Paperboy digest <digest.{self.domain}>",

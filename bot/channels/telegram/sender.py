@@ -7,10 +7,17 @@ there); a message Telegram refuses is permanent; network trouble is transient.
 
 A digest of several messages that fails half-way resumes where it stopped when the fan-out
 retries, so a 429 on the third message does not send the first two again.
+
+A correction of a day that has gone out (``scheduler/edits.py``) edits each message that changed
+in place (editMessageText), sends what the corrected day has more after the last, and deletes
+what it has fewer; the same errors mean the same things, and an edit or deletion Telegram finds
+already done ("message is not modified", "message to delete not found") is done.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from telegram import Bot, LinkPreviewOptions
@@ -43,6 +50,9 @@ _GONE = (
     "chat_write_forbidden",
     "group chat was deactivated",
 )
+#: Bad Request descriptions that mean an edit or a deletion has nothing left to do.
+NOT_MODIFIED = "message is not modified"
+ALREADY_DELETED = "message to delete not found"
 
 
 def split_target(target: str) -> tuple[int | str, int | None]:
@@ -66,6 +76,7 @@ def file_url(base: str) -> str:
 
 class TelegramChannel(Channel):
     kind = "telegram"
+    editable = True
 
     def __init__(self, bot: Bot, templates: Templates) -> None:
         self.bot = bot
@@ -81,7 +92,7 @@ class TelegramChannel(Channel):
     def render(self, digest: DigestView) -> tuple[TelegramMessage, ...]:
         return tuple(render_telegram(self.templates, digest))
 
-    async def send(self, target: str, rendered: Any, pace: Pace, *, mention: str | None = None) -> list[str]:
+    async def _start(self) -> None:
         if not self._started:
             try:
                 await self.bot.initialize()  # getMe: the first call to see the token refused
@@ -89,6 +100,9 @@ class TelegramChannel(Channel):
                 await self.bot.shutdown()  # its HTTP clients opened before getMe was refused
                 raise _refused() from exc
             self._started = True
+
+    async def send(self, target: str, rendered: Any, pace: Pace, *, mention: str | None = None) -> list[str]:
+        await self._start()
         chat_id, thread = split_target(target)
         key = (target, id(rendered))
         ids = self._partial.setdefault(key, [])
@@ -99,32 +113,63 @@ class TelegramChannel(Channel):
         return ids
 
     async def _send_one(self, chat_id: int | str, thread: int | None, message: TelegramMessage) -> int:
-        try:
+        with translated(thread):
             sent = await self.bot.send_message(
                 chat_id,
                 message.text,
-                parse_mode=ParseMode.HTML if message.parse_mode == "HTML" else message.parse_mode,
+                parse_mode=_parse_mode(message),
                 link_preview_options=LinkPreviewOptions(is_disabled=not message.link_preview),
                 message_thread_id=thread,
             )
-        except TelegramRetryAfter as exc:
-            raise RetryAfter(_seconds(exc.retry_after), str(exc)) from exc
-        except ChatMigrated as exc:
-            new = str(exc.new_chat_id) + (f"/{thread}" if thread else "")
-            raise TargetGone(f"the group became a supergroup: {exc.new_chat_id}", new_target=new) from exc
-        except Forbidden as exc:
-            raise TargetGone(f"Telegram: {exc.message}") from exc
-        except BadRequest as exc:
-            if any(phrase in exc.message.lower() for phrase in _GONE):
-                raise TargetGone(f"Telegram: {exc.message}") from exc
-            raise Permanent(f"Telegram refused the message: {exc.message}") from exc
-        except (TimedOut, NetworkError) as exc:
-            raise Transient(f"Telegram: {exc.message}") from exc
-        except InvalidToken as exc:
-            raise _refused() from exc
-        except TelegramError as exc:  # Conflict, ...: retrying will not help
-            raise Permanent(f"Telegram: {exc.message}") from exc
         return sent.message_id
+
+    # -- corrections: the day's messages edited in place, one more sent, a surplus one deleted ----
+
+    def parts(self, rendered: Any) -> tuple[TelegramMessage, ...]:
+        return tuple(rendered)
+
+    async def edit_part(
+        self,
+        target: str,
+        ids: Sequence[str],
+        index: int,
+        part: Any,
+        pace: Pace,
+        *,
+        mention: str | None = None,
+    ) -> None:
+        """editMessageText. Telegram refuses an edit that changes nothing ("message is not
+        modified"): the message already shows ``part`` (an edit retried after a crash), so done."""
+        await self._start()
+        chat_id, thread = split_target(target)
+        message: TelegramMessage = part
+        await pace()
+        with translated(thread, done=NOT_MODIFIED, verb="edit"):
+            await self.bot.edit_message_text(
+                message.text,
+                chat_id,
+                int(ids[index]),
+                parse_mode=_parse_mode(message),
+                link_preview_options=LinkPreviewOptions(is_disabled=not message.link_preview),
+            )
+
+    async def send_part(
+        self, target: str, ids: Sequence[str], part: Any, pace: Pace, *, mention: str | None = None
+    ) -> str:
+        """sendMessage to the same chat, and topic (``-100123/45``), as the day's messages."""
+        await self._start()
+        chat_id, thread = split_target(target)
+        await pace()
+        return str(await self._send_one(chat_id, thread, part))
+
+    async def delete_part(self, target: str, ids: Sequence[str], index: int, pace: Pace) -> None:
+        """deleteMessage; one already gone counts as done. Telegram lets a bot delete its
+        messages in groups only for 48 hours ("message can't be deleted" after: permanent)."""
+        await self._start()
+        chat_id, thread = split_target(target)
+        await pace()
+        with translated(thread, done=ALREADY_DELETED, verb="delete"):
+            await self.bot.delete_message(chat_id, int(ids[index]))
 
     async def close(self) -> None:
         if self._started:
@@ -138,6 +183,41 @@ def _refused() -> Misconfigured:
     return Misconfigured(
         "Telegram refused PAPERBOY_TELEGRAM_TOKEN (the bot's token): check it with BotFather"
     )
+
+
+@contextlib.contextmanager
+def translated(thread: int | None, *, done: str | None = None, verb: str = "send") -> Iterator[None]:
+    """PTB's exceptions as the scheduler's few outcomes, for every call that names a chat.
+
+    ``done``: a Bad Request description that means the call's work is already done (an edit
+    that changes nothing, a message already deleted); the error is swallowed."""
+    try:
+        yield
+    except TelegramRetryAfter as exc:
+        raise RetryAfter(_seconds(exc.retry_after), str(exc)) from exc
+    except ChatMigrated as exc:
+        new = str(exc.new_chat_id) + (f"/{thread}" if thread else "")
+        raise TargetGone(f"the group became a supergroup: {exc.new_chat_id}", new_target=new) from exc
+    except Forbidden as exc:
+        raise TargetGone(f"Telegram: {exc.message}") from exc
+    except BadRequest as exc:
+        said = exc.message.lower()
+        if done is not None and done in said:
+            return
+        if any(phrase in said for phrase in _GONE):
+            raise TargetGone(f"Telegram: {exc.message}") from exc
+        what = "message" if verb == "send" else f"{verb} of the message"
+        raise Permanent(f"Telegram refused the {what}: {exc.message}") from exc
+    except (TimedOut, NetworkError) as exc:
+        raise Transient(f"Telegram: {exc.message}") from exc
+    except InvalidToken as exc:
+        raise _refused() from exc
+    except TelegramError as exc:  # Conflict, ...: retrying will not help
+        raise Permanent(f"Telegram: {exc.message}") from exc
+
+
+def _parse_mode(message: TelegramMessage) -> str:
+    return ParseMode.HTML if message.parse_mode == "HTML" else message.parse_mode
 
 
 def _seconds(value: object) -> float:
