@@ -25,6 +25,7 @@ from bot.archive.schema import service_state
 from bot.archive.store import Archive
 from bot.channels.base import Frontend
 from bot.config import Settings
+from bot.desk import drafts
 from bot.models import Subscription
 from scheduler.inbox import Inbox
 from scheduler.ledger import utcnow
@@ -51,6 +52,7 @@ class Service:
         clock: Callable[[], dt.datetime] = utcnow,
         inbox_every: float = 5.0,
         deliver_every: float = 30.0,
+        sweep_every: float = 600.0,
     ) -> None:
         self.archive = archive
         self.settings = settings
@@ -59,6 +61,7 @@ class Service:
         self.inbox = Inbox(archive, settings.inbox)
         self.inbox_every = inbox_every
         self.deliver_every = deliver_every
+        self.sweep_every = sweep_every
         self._lock: Connection | None = None
         self._publishing = asyncio.Lock()
         self._wake = asyncio.Event()
@@ -93,6 +96,12 @@ class Service:
                 if report.source == "nothing":
                     log.info("%s: nothing to publish", day)
             return reports
+
+    async def publish_now(self, day: dt.date) -> PublishReport:
+        """A curator's "publish now" (``bot.desk``): the day goes out at once, whatever its time;
+        for a day that has gone out, what was sent is brought in line with the archive."""
+        async with self._publishing:
+            return await self.publisher.publish(day)
 
     def leads(self) -> bool:
         """Whether this process runs the schedule: always on SQLite, by advisory lock on PostgreSQL."""
@@ -149,6 +158,7 @@ class Service:
         deliver = self._every(self._until_due, self._deliver, wake=self._wake)
         tasks = [asyncio.create_task(deliver, name="deliver")]
         tasks.append(asyncio.create_task(self._every(self.inbox_every, self._scan), name="inbox"))
+        tasks.append(asyncio.create_task(self._every(self.sweep_every, self._sweep), name="drafts"))
         server: WebServer | None = None
         started: list[Frontend] = []
         try:
@@ -208,6 +218,12 @@ class Service:
     async def _scan(self) -> None:
         if await asyncio.to_thread(self.inbox.scan):
             await self._scheduled()  # a post for a day already due goes out now
+
+    async def _sweep(self) -> None:
+        """Curators' drafts left alone past their lifetime go (``bot.desk.drafts``)."""
+        swept = await asyncio.to_thread(drafts.sweep, self.archive, now=self.clock())
+        if swept:
+            log.info("%d expired drafts deleted", swept)
 
     async def subscribed(self, sub: Subscription) -> dt.date | None:
         """A chat just subscribed: queue the latest digest for it (PAPERBOY_SEND_LATEST) and
