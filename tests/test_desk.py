@@ -76,7 +76,9 @@ def publish_record(archive: Archive, day: dt.date) -> None:
     """What publishing the day records: the papers it sent."""
     ids = [paper.id for paper in queries.digest_papers(archive, day)]
     with archive.engine.begin() as conn:
-        conn.execute(insert(publications).values(day=day, papers=json.dumps(ids), created=dt.datetime.now(dt.UTC)))
+        conn.execute(
+            insert(publications).values(day=day, papers=json.dumps(ids), created=dt.datetime.now(dt.UTC))
+        )
 
 
 def desk_for(archive: Archive) -> Desk:
