@@ -24,7 +24,8 @@ The parts: options, registry and records in ``discord_standin_state``; routes in
 ``discord_standin_checks`` (limits from ``tests/platform_rules.py``), command and interaction
 checks in ``discord_standin_commands``; errors and records in ``discord_standin_rules``; rate
 limits and faults in ``discord_standin_limits``. Faults: ``fail``, ``forbid``, ``delete_channel``,
-``delete_webhook``. Users act through ``interaction`` (an INTERACTION_CREATE payload), which
+``delete_webhook``. Users act through ``interaction`` (an INTERACTION_CREATE payload; files they
+attach come from ``attach`` and are served on 127.0.0.1, ``discord_standin_uploads``), which
 ``gateway_dispatch`` sends over the stand-in's gateway (``discord_standin_gateway``; GET
 /gateway/bot points there) or ``deliver`` hands to a client directly.
 """
@@ -117,12 +118,14 @@ class DiscordStandIn(InteractionApi):
     async def __aenter__(self) -> DiscordStandIn:
         app = web.Application()
         self.gateway.mount(app)
+        app.router.add_get("/attachments/{id:[0-9]+}/{filename}", self._download)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, shutdown_timeout=1.0)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
         port = self._runner.addresses[0][1]
-        self.base = f"http://127.0.0.1:{port}{PREFIX}"
+        self.root = f"http://127.0.0.1:{port}"
+        self.base = f"{self.root}{PREFIX}"
         self.gateway.url = self.gateway_url = f"ws://127.0.0.1:{port}/gateway"
         return self
 
