@@ -17,10 +17,10 @@ from bot.archive import queries
 from bot.archive.schema import corrections, entries, paper_tags, papers, publications, sources, tags
 from bot.archive.store import Archive
 from bot.config import Settings
-from bot.desk import Desk, drafts, intake
+from bot.desk import Desk, buttons, drafts, intake
 from bot.desk.preview import _close_tags
 from bot.errors import InputError
-from tests.conftest import CliRunner
+from tests.conftest import SEEDS, CliRunner
 from tests.desk_posts import NEW_DAY, NEW_DAY_TEXT, archive_without, corrected, one_paper_post, with_typo
 
 CURATORS = "telegram:42, discord:123456789012345678 ,discord-role:223456789012345678,"
@@ -167,3 +167,18 @@ def test_a_download_is_cut_off_at_the_cap_whatever_the_server_says() -> None:
             await intake.fetch("http://127.0.0.1:9/nothing-listens-here")
 
     asyncio.run(main())
+
+
+def test_an_undated_post_joins_the_queue(archive: Archive) -> None:
+    archive_without(archive, SEEDS / "abstracts-queue.txt")
+    desk = desk_for(archive)
+    received = desk.receive_text("telegram:42", (SEEDS / "abstracts-queue.txt").read_text())
+    preview = received.preview
+    assert (preview.day, preview.format, preview.errors) == (None, "abstracts", ())
+    assert buttons(preview) == [("📥 Add to the queue", "later"), ("🗑 Discard", "drop")]
+    assert preview.digest is not None and preview.digest.count == 3  # a day from the queue takes 3
+    assert received.draft is not None and preview.name == f"chat-queue-{received.draft.id}.txt"
+    outcome = desk.act(received.draft.id, "later", "telegram:42")
+    count = len(preview.entries)
+    assert outcome.text == f"Added {count} papers to the queue ({count} wait in all)." and not outcome.publish
+    assert len(queries.queue(archive)) == count

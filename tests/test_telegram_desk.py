@@ -18,6 +18,7 @@ from bot import subscriptions as store
 from bot.archive import queries
 from bot.archive.schema import corrections
 from bot.archive.store import Archive, open_archive
+from bot.channels.telegram import desk as telegram_desk
 from bot.channels.telegram.bot import TelegramBot
 from bot.channels.telegram.sender import TelegramChannel, make_bot
 from bot.config import DEFAULT_TEMPLATES, Settings
@@ -281,13 +282,30 @@ def test_draft_then_done_joins_messages_of_any_length(tmp_path: Path) -> None:
         play(archive, tmp_path, scenario)
 
 
+def test_a_draft_left_alone_does_not_swallow_later_posts(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setattr(telegram_desk, "DRAFTING_IDLE", 0.5)
+    with open_archive(f"sqlite:///{tmp_path}/a.db") as archive:
+        archive_without(archive)
+
+        async def scenario(room: Room) -> None:
+            room.api.user_says(ADA, ADA, "/draft")
+            await room.api.next_sent(ADA)
+            await asyncio.sleep(0.6)  # the curator walked away
+            room.api.user_says(ADA, ADA, one_paper_post(NEW_DAY))
+            summary, _ = await room.preview()
+            assert "A Small Paper About Codebooks" in summary.plain
+
+        play(archive, tmp_path, scenario)
+
+
 def test_a_post_in_the_curators_channel_is_previewed_to_every_curator(tmp_path: Path) -> None:
     with open_archive(f"sqlite:///{tmp_path}/a.db") as archive:
         archive_without(archive)
 
         async def scenario(room: Room) -> None:
+            room.api.channel_post(CHANNEL, "오늘은 쉬어갑니다. No papers today!")  # not a post
             room.api.channel_post(CHANNEL, one_paper_post(NEW_DAY))
-            ada, _ = await room.preview(ADA)
+            ada, _ = await room.preview(ADA)  # the first thing Ada hears of: the real post
             carol, _ = await room.preview(CAROL)
             assert ada.plain == carol.plain and "A Small Paper About Codebooks" in ada.plain
             room.press(ada, "Publish now", ADA)
@@ -295,6 +313,10 @@ def test_a_post_in_the_curators_channel_is_previewed_to_every_curator(tmp_path: 
             room.press(carol, "Publish now", CAROL)  # too late: Ada's press took the draft
             assert "gone" in await room.answer()
             await room.api.wait_for(lambda: room.published, timeout=30)
+            room.api.channel_posts_document(CHANNEL, b"%PDF-1.7 a paper", "paper.pdf")  # not a post
+            room.api.channel_posts_document(CHANNEL, one_paper_post(NEW_DAY, "Second").encode(), "day.txt")
+            carol, _ = await room.preview(CAROL)
+            assert "1. Second · #vq #codebook" in carol.plain  # the file, not the PDF
 
         api = play(archive, tmp_path, scenario, source_channel="@adas_papers")
         assert [m.plain for m in api.messages_in(CHANNEL)] == []  # nothing said in the channel

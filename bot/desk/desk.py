@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from bot.archive import queries
 from bot.archive.corrections import Correction
-from bot.archive.parsers import Document
+from bot.archive.parsers import Document, detect
 from bot.archive.published import write_post
 from bot.archive.schema import publications
 from bot.archive.store import Archive
@@ -141,6 +141,13 @@ class Desk:
             ", a correction" if preview.correction else "",
         )
         return Received(preview, draft)
+
+    def looks_like_post(self, text: str) -> bool:
+        """Whether ``text`` is in one of the formats at all (a channel's other posts are not)."""
+        try:
+            return detect(intake.from_text(text, "post")) is not None
+        except InputError:
+            return False
 
     def refuse(self, reason: str) -> Received:
         """The preview of a post refused before it could be read (too big, not a text file)."""

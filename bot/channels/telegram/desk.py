@@ -24,6 +24,8 @@ import asyncio
 import html
 import logging
 import re
+import time
+from pathlib import PurePosixPath
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.constants import ParseMode
@@ -45,6 +47,8 @@ SPLIT_AT = 3000
 #: How long such a piece waits for the next part.
 JOIN_AFTER = 2.5
 BUTTON = re.compile(rf"desk:(?P<action>[a-z]{{1,8}}):(?P<draft>{ID_PATTERN})")
+#: A ``/draft`` with no message for this long is over: later text is not swallowed into it.
+DRAFTING_IDLE = 3600.0
 #: Telegram's limit on the text of a callback query's answer.
 ANSWER_LENGTH = 200
 NO_DRAFT = "Nothing to finish: send /draft, then the post in as many messages as it takes, then /done."
@@ -64,9 +68,10 @@ class DeskHandlers:
     ) -> None:
         self.desk, self.templates, self.handlers = desk, templates, handlers
         self.join_after, self.split_at = join_after, split_at
-        #: Pieces of a split paste waiting for the next, by author; a counter tells the newest.
+        #: Pieces of a split paste waiting for the next, by author (a user, or the channel).
         self._pieces: dict[str, list[str]] = {}
-        self._drafting: dict[int, list[str]] = {}
+        #: A curator's ``/draft`` under way: when its last message came, and its messages.
+        self._drafting: dict[int, tuple[float, list[str]]] = {}
 
     def curator(self, user: User | None) -> bool:
         return user is not None and self.desk.curators.on_telegram(user.id)
@@ -90,9 +95,11 @@ class DeskHandlers:
         if message is None or message.text is None or user is None or not self.curator(user):
             await self.handlers.text(update, context)
             return
-        if user.id in self._drafting:
-            self._drafting[user.id].append(message.text)
+        drafting = self._drafting.get(user.id)
+        if drafting is not None and time.monotonic() - drafting[0] < DRAFTING_IDLE:
+            self._drafting[user.id] = (time.monotonic(), [*drafting[1], message.text])
             return
+        self._drafting.pop(user.id, None)  # a /draft left alone for long: this text is a post of its own
         text = await self._joined(f"user:{user.id}", message.text)
         if text is not None:
             await self._post_text(context, f"telegram:{user.id}", text, [message.chat_id])
@@ -106,7 +113,7 @@ class DeskHandlers:
             await self._refuse(context, message, user)
             return
         rest = (message.text or "").partition(" ")[2].strip()
-        self._drafting[user.id] = [rest] if rest else []
+        self._drafting[user.id] = (time.monotonic(), [rest] if rest else [])
         await self._say(
             context, message.chat_id, "Send the post in as many messages as it takes, then /done."
         )
@@ -118,11 +125,11 @@ class DeskHandlers:
         if not self.curator(user):
             await self._refuse(context, message, user)
             return
-        pieces = self._drafting.pop(user.id, None)
-        if pieces is None:
+        drafting = self._drafting.pop(user.id, None)
+        if drafting is None or time.monotonic() - drafting[0] >= DRAFTING_IDLE:
             await self._say(context, message.chat_id, NO_DRAFT)
             return
-        await self._post_text(context, f"telegram:{user.id}", "\n".join(pieces), [message.chat_id])
+        await self._post_text(context, f"telegram:{user.id}", "\n".join(drafting[1]), [message.chat_id])
 
     async def channel_post(self, update: Update, context: Context) -> None:
         """A post in the curator's channel: its preview goes to every curator in private."""
@@ -134,11 +141,18 @@ class DeskHandlers:
             log.warning("a post in channel %s has nobody to preview it: PAPERBOY_CURATORS", message.chat_id)
             return
         if message.document is not None:
+            if PurePosixPath(message.document.file_name or "").suffix.lower() not in intake.EXTENSIONS:
+                log.info("channel %s: a file that is not a post; left alone", message.chat_id)
+                return
             await self._show(context, curators, await self._file(context, message, curator))
         elif message.text:
             text = await self._joined(f"channel:{message.chat_id}", message.text)
-            if text is not None:
-                await self._post_text(context, curator, text, curators)
+            if text is None:
+                return
+            if not await asyncio.to_thread(self.desk.looks_like_post, text):
+                log.info("channel %s: a post in no known format, not a digest; left alone", message.chat_id)
+                return
+            await self._post_text(context, curator, text, curators)
 
     async def _joined(self, author: str, piece: str) -> str | None:
         """The whole post once its last piece is in, else None (a later piece will finish it)."""
