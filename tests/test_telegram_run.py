@@ -20,7 +20,7 @@ from bot.channels.web.server import start
 from bot.config import Settings
 from bot.desk import drafts
 from bot.errors import InputError
-from tests.conftest import run_env
+from tests.conftest import CliRunner, run_env
 from tests.desk_posts import NEW_DAY, NEW_DAY_TEXT, TYPO_TITLE
 from tests.telegram_standin import TelegramStandIn
 from tests.test_publish import LONG_AGO
@@ -159,6 +159,20 @@ def test_a_webhook_must_be_https(seeded_sqlite: object) -> None:
     env = {"PAPERBOY_TELEGRAM_TOKEN": "1:x", "PAPERBOY_TELEGRAM_WEBHOOK_URL": "http://bot.example.org/hook"}
     with pytest.raises(InputError, match="only to an https:// URL"):
         from_env(seeded_sqlite, Settings.from_env({}), env, None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("raw", ["adas_papers", "-42x", "@ab", "https://t.me/adas_papers"])
+def test_a_bad_source_channel_stops_run_before_it_starts(
+    run_cli: CliRunner, monkeypatch: pytest.MonkeyPatch, raw: str
+) -> None:
+    monkeypatch.setenv("PAPERBOY_TELEGRAM_TOKEN", "123:abc")
+    monkeypatch.setenv("PAPERBOY_TELEGRAM_SOURCE_CHANNEL", raw)
+    result = run_cli("run", "--no-web")
+    assert result.code == 2 and result.out == ""
+    assert result.err.endswith(
+        f"paperboy: PAPERBOY_TELEGRAM_SOURCE_CHANNEL is {raw!r}: give the channel's id, such as"
+        " -1001234567890, or its public @username\n"
+    )
 
 
 def test_the_log_never_shows_a_secret_setting() -> None:
