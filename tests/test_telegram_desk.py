@@ -32,6 +32,7 @@ from tests.desk_posts import (
     TYPO_TITLE,
     archive_without,
     corrected,
+    days,
     one_paper_post,
     sources,
     split_like_telegram,
@@ -162,7 +163,7 @@ def test_a_curators_file_is_previewed_then_published_now_to_subscribers(tmp_path
                 "🗑 Discard",
             ]  # its publish time has passed: no "at the scheduled time"
             assert sample is not None and sample.plain.startswith(f"📰 Paperboy · {NEW_DAY}")
-            assert drafts.count(room.archive) == 1 and NEW_DAY not in queries_days(room.archive)
+            assert drafts.count(room.archive) == 1 and NEW_DAY not in days(room.archive)
 
             room.press(summary, "Publish now")
             assert "going out now" in await room.answer()
@@ -176,10 +177,6 @@ def test_a_curators_file_is_previewed_then_published_now_to_subscribers(tmp_path
             assert pressed and pressed[-1].reply_markup is None  # the buttons are gone
 
         play(archive, tmp_path, scenario)
-
-
-def queries_days(archive: Archive) -> list[dt.date]:
-    return [day.date for day in queries.days(archive)]
 
 
 def test_anyone_else_is_told_only_curators_can_post(tmp_path: Path) -> None:
@@ -220,7 +217,7 @@ def test_discard_leaves_no_trace(tmp_path: Path) -> None:
             assert "gone" in await room.answer()
 
         play(archive, tmp_path, scenario)
-        assert sources(archive) == before and NEW_DAY not in queries_days(archive)
+        assert sources(archive) == before and NEW_DAY not in days(archive)
 
 
 def test_an_expired_draft_is_refused_and_swept(tmp_path: Path) -> None:
@@ -242,7 +239,7 @@ def test_an_expired_draft_is_refused_and_swept(tmp_path: Path) -> None:
             assert drafts.sweep(room.archive, now=later) == 1  # what the running service does
 
         play(archive, tmp_path, scenario)
-        assert NEW_DAY not in queries_days(archive) and drafts.count(archive) == 0
+        assert NEW_DAY not in days(archive) and drafts.count(archive) == 0
 
 
 def test_a_paste_telegram_split_is_joined_back(tmp_path: Path) -> None:
