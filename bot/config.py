@@ -79,6 +79,8 @@ class Settings:
     #: At most this many email messages in any window of this length, counted in the ledger so
     #: that it holds across restarts and workers (PAPERBOY_SMTP_WINDOW, such as 2000/day).
     smtp_window: SendWindow | None = None
+    #: Who may post from chat (PAPERBOY_CURATORS): everyone else is told only curators can.
+    curators: Curators = field(default_factory=lambda: Curators())
 
     @property
     def site_url(self) -> str:
@@ -127,6 +129,7 @@ class Settings:
             send_latest=_switch(env, "PAPERBOY_SEND_LATEST", True),
             smtp_rate=_rate(env.get("PAPERBOY_SMTP_RATE", "")),
             smtp_window=_send_window(env.get("PAPERBOY_SMTP_WINDOW", "")),
+            curators=_curators(env.get("PAPERBOY_CURATORS", "")),
         )
 
 
@@ -248,4 +251,61 @@ def _send_window(raw: str) -> SendWindow | None:
     raise InputError(
         f"PAPERBOY_SMTP_WINDOW is {raw!r}: give a count of 1 or more per second, minute, hour or day"
         " (up to 31 days), such as 2000/day, 500/hour or 100/10min"
+    )
+
+
+# -- who may post from chat (PAPERBOY_CURATORS) ----------------------------------------------------
+
+#: Discord's ids (users, roles) are snowflakes: 15 to 21 digits today, 64 bits at most.
+_SNOWFLAKE = re.compile(r"[0-9]{15,21}")
+#: Telegram's user ids are positive and fit 52 bits; chats' ids are negative.
+_TELEGRAM_USER = re.compile(r"[1-9][0-9]{0,15}")
+_CURATOR_KINDS = "telegram:USER_ID, discord:USER_ID or discord-role:ROLE_ID"
+
+
+@dataclass(frozen=True)
+class Curators:
+    """Who may post from chat: Telegram users, Discord users, and members of Discord roles.
+
+    Ids, not names: a username can be changed or taken over, an id cannot."""
+
+    telegram: frozenset[int] = frozenset()
+    discord: frozenset[int] = frozenset()
+    discord_roles: frozenset[int] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.telegram or self.discord or self.discord_roles)
+
+    def on_telegram(self, user_id: int | None) -> bool:
+        return user_id is not None and user_id in self.telegram
+
+    def on_discord(self, user_id: int, roles: frozenset[int] | set[int] = frozenset()) -> bool:
+        return user_id in self.discord or bool(self.discord_roles & set(roles))
+
+
+def _curators(raw: str) -> Curators:
+    """``telegram:42,discord:123…,discord-role:456…``; spaces around entries are allowed."""
+    found: dict[str, set[int]] = {"telegram": set(), "discord": set(), "discord-role": set()}
+    for entry in (part.strip() for part in raw.split(",")):
+        if not entry:
+            continue
+        kind, colon, value = (part.strip() for part in entry.partition(":"))
+        kind = kind.lower()
+        if not colon or kind not in found:
+            raise InputError(f"PAPERBOY_CURATORS has {entry!r}: give {_CURATOR_KINDS}, separated by commas")
+        if kind == "telegram" and not _TELEGRAM_USER.fullmatch(value):
+            why = "a chat's id, not a user's" if value.startswith("-") else "not a user id"
+            raise InputError(
+                f"PAPERBOY_CURATORS has {entry!r}: {why}; a Telegram user id is a positive whole"
+                " number, such as telegram:123456789 (the bot's log shows who wrote to it)"
+            )
+        if kind != "telegram" and not _SNOWFLAKE.fullmatch(value):
+            what = "role" if kind == "discord-role" else "user"
+            raise InputError(
+                f"PAPERBOY_CURATORS has {entry!r}: a Discord {what} id is 15 to 21 digits"
+                f" (Discord: Developer Mode on, then right-click the {what} → Copy {what.title()} ID)"
+            )
+        found[kind].add(int(value))
+    return Curators(
+        frozenset(found["telegram"]), frozenset(found["discord"]), frozenset(found["discord-role"])
     )

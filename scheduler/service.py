@@ -25,6 +25,7 @@ from bot.archive.schema import service_state
 from bot.archive.store import Archive
 from bot.channels.base import Frontend
 from bot.config import Settings
+from bot.desk import drafts
 from bot.models import Subscription
 from scheduler.fanout import FanoutReport
 from scheduler.inbox import Inbox
@@ -52,6 +53,7 @@ class Service:
         clock: Callable[[], dt.datetime] = utcnow,
         inbox_every: float = 5.0,
         deliver_every: float = 30.0,
+        sweep_every: float = 600.0,
     ) -> None:
         self.archive = archive
         self.settings = settings
@@ -60,6 +62,7 @@ class Service:
         self.inbox = Inbox(archive, settings.inbox)
         self.inbox_every = inbox_every
         self.deliver_every = deliver_every
+        self.sweep_every = sweep_every
         self._lock: Connection | None = None
         self._publishing = asyncio.Lock()
         self._wake = asyncio.Event()
@@ -95,6 +98,12 @@ class Service:
                 if report.source == "nothing":
                     log.info("%s: nothing to publish", day)
             return reports
+
+    async def publish_now(self, day: dt.date) -> PublishReport:
+        """A curator's "publish now" (``bot.desk``): the day goes out at once, whatever its time;
+        for a day that has gone out, what was sent is brought in line with the archive."""
+        async with self._publishing:
+            return await self.publisher.publish(day)
 
     def leads(self) -> bool:
         """Whether this process runs the schedule: always on SQLite, by advisory lock on PostgreSQL."""
@@ -148,6 +157,7 @@ class Service:
         deliver = self._every(self._until_due, self._deliver, wake=self._wake)
         tasks = [asyncio.create_task(deliver, name="deliver")]
         tasks.append(asyncio.create_task(self._every(self.inbox_every, self._scan), name="inbox"))
+        tasks.append(asyncio.create_task(self._every(self.sweep_every, self._sweep), name="drafts"))
         server: WebServer | None = None
         started: list[Frontend] = []
         try:
@@ -211,6 +221,12 @@ class Service:
             days, self.inbox.corrected = self.inbox.corrected, []
             await asyncio.to_thread(self.publisher.refresh_site, days[-1])
             self._wake.set()
+
+    async def _sweep(self) -> None:
+        """Curators' drafts left alone past their lifetime go (``bot.desk.drafts``)."""
+        swept = await asyncio.to_thread(drafts.sweep, self.archive, now=self.clock())
+        if swept:
+            log.info("%d expired drafts deleted", swept)
 
     async def subscribed(self, sub: Subscription) -> dt.date | None:
         """A chat just subscribed: queue the latest digest for it (PAPERBOY_SEND_LATEST) and

@@ -27,8 +27,10 @@ limits and faults in ``discord_standin_limits``. A message is edited (PATCH) and
 channel or thread, and a webhook's message through the webhook with the ``thread_id`` of the thread
 it is in (a forum post's): anywhere else it is 10008 Unknown Message. Faults: ``fail``, ``forbid``,
 ``delete_channel``, ``delete_webhook``. Users act through ``interaction`` (an INTERACTION_CREATE
-payload), which ``gateway_dispatch`` sends over the stand-in's gateway (``discord_standin_gateway``;
-GET /gateway/bot points there) or ``deliver`` hands to a client directly.
+payload; files they attach come from ``attach`` and are served on 127.0.0.1,
+``discord_standin_uploads``), which ``gateway_dispatch`` sends over the stand-in's gateway
+(``discord_standin_gateway``; GET /gateway/bot points there) or ``deliver`` hands to a client
+directly.
 """
 
 from __future__ import annotations
@@ -119,12 +121,14 @@ class DiscordStandIn(InteractionApi):
     async def __aenter__(self) -> DiscordStandIn:
         app = web.Application()
         self.gateway.mount(app)
+        app.router.add_get("/attachments/{id:[0-9]+}/{filename}", self._download)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, shutdown_timeout=1.0)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
         port = self._runner.addresses[0][1]
-        self.base = f"http://127.0.0.1:{port}{PREFIX}"
+        self.root = f"http://127.0.0.1:{port}"
+        self.base = f"{self.root}{PREFIX}"
         self.gateway.url = self.gateway_url = f"ws://127.0.0.1:{port}/gateway"
         return self
 

@@ -316,6 +316,7 @@ class Gateway:
     def _guild_json(self, guild_id: int, name: str) -> Json:
         api = self.api
         channels = [c for c in api.channels.values() if c.guild_id == guild_id and c.state != "deleted"]
+        roles = sorted(api.guilds[guild_id].roles.items())
         everyone = {
             "id": str(guild_id),
             "name": "@everyone",
@@ -338,7 +339,7 @@ class Gateway:
             "verification_level": 0,
             "default_message_notifications": 0,
             "explicit_content_filter": 0,
-            "roles": [everyone],
+            "roles": [everyone, *(everyone | {"id": str(i), "name": n, "position": 1} for i, n in roles)],
             "emojis": [],
             "stickers": [],
             "features": [],

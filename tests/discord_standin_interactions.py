@@ -1,6 +1,7 @@
-"""Interactions in the Discord stand-in: users invoking commands, autocompletion and buttons
-(``interaction`` makes the INTERACTION_CREATE payload the gateway would deliver), and the bot's
-callback. Follow-ups and ``@original`` edits go through the webhook routes."""
+"""Interactions in the Discord stand-in: users invoking commands (attachments included),
+autocompletion, buttons and modal submits (``interaction`` makes the INTERACTION_CREATE payload
+the gateway would deliver), and the bot's callback. Follow-ups and ``@original`` edits go through
+the webhook routes; attachments and modals are ``discord_standin_uploads``'."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from typing import Any
 
 from tests import discord_standin_rules as rules
 from tests.discord_standin_commands import check_response
-from tests.discord_standin_routes import RestApi
 from tests.discord_standin_rules import (
     EPHEMERAL,
     SUPPRESS_EMBEDS,
@@ -24,11 +24,12 @@ from tests.discord_standin_rules import (
     unknown,
 )
 from tests.discord_standin_state import Call
+from tests.discord_standin_uploads import ATTACHMENT, UploadApi
 
-KINDS = {"command": 2, "component": 3, "autocomplete": 4}
+KINDS = {"command": 2, "component": 3, "autocomplete": 4, "modal": 5}
 
 
-class InteractionApi(RestApi):
+class InteractionApi(UploadApi):
     """Simulated users' interactions and the callback route."""
 
     def interaction(
@@ -43,18 +44,28 @@ class InteractionApi(RestApi):
         custom_id: str | None = None,
         user_id: int = 42,
         locale: str = "en-US",
+        roles: tuple[int, ...] = (),
+        opened_by: int | None = None,
+        values: dict[str, str] | None = None,
     ) -> Json:
         """An INTERACTION_CREATE payload: "command" or "autocomplete" (``name`` of a synced command,
-        "group sub" for subcommands, ``options`` by name, ``focused`` the one being typed), or
-        "component" (``custom_id`` of a button on ``message_id``). Feed it to discord.py with
+        "group sub" for subcommands, ``options`` by name, an attachment's value what ``attach``
+        returned, ``focused`` the one being typed), "component" (``custom_id`` of a button on
+        ``message_id``) or "modal" (``values`` typed into the modal the interaction ``opened_by``
+        answered with). ``roles``: the member's roles. Feed it to discord.py with
         ``client._connection.parse_interaction_create(payload)``, as the gateway would."""
         channel = self.channels[channel_id]
-        if kind == "component":
+        if kind == "modal":
+            opener = self.interactions.get(opened_by or 0)
+            if opener is None or opener.modal is None:
+                raise ValueError(f"interaction {opened_by} opened no modal")
+            data: Json = self.modal_values(opener.modal, values or {})
+        elif kind == "component":
             message = self._message_in(channel_id, str(message_id))
             ids = [c.get("custom_id") for row in message.components for c in row.get("components", [])]
             if custom_id not in ids:
                 raise ValueError(f"message {message_id} has no component {custom_id!r}")
-            data: Json = {"custom_id": custom_id, "component_type": 2}
+            data = {"custom_id": custom_id, "component_type": 2}
         elif kind == "autocomplete" and focused not in (options or {}):
             raise ValueError("an autocomplete interaction needs the focused option among the options")
         else:
@@ -69,9 +80,12 @@ class InteractionApi(RestApi):
             interaction.original_id = message.id
         self.interactions[interaction.id] = interaction
         user = {"id": str(user_id), "username": f"reader{user_id}", "discriminator": "0", "avatar": None}
+        unknown_roles = [r for r in roles if r not in self.guilds[channel.guild_id].roles]
+        if unknown_roles:
+            raise ValueError(f"guild {channel.guild_id} has no roles {unknown_roles}; add_role first")
         member = {
             "user": user,
-            "roles": [],
+            "roles": [str(role) for role in roles],
             "joined_at": rules.iso(),
             "deaf": False,
             "mute": False,
@@ -121,7 +135,10 @@ class InteractionApi(RestApi):
         for key, value in values.items():
             if key not in by_name:
                 raise ValueError(f"/{name} has no option {key!r}")
-            option = {"name": key, "type": by_name[key]["type"], "value": value}
+            kind = by_name[key]["type"]
+            if kind == ATTACHMENT:
+                value = self._attachment_option(value, data.setdefault("resolved", {}))
+            option = {"name": key, "type": kind, "value": value}
             into.append(option | ({"focused": True} if key == focused else {}))
         return data
 
@@ -139,6 +156,8 @@ class InteractionApi(RestApi):
             channel = self.channels[interaction.channel_id]
             found = self._store(channel, data, webhook_id=self.application_id, interaction_id=interaction.id)
             interaction.original_id = found.id
+        elif kind == 9:  # a modal: its submit may come
+            interaction.modal = data
         elif kind == 7 and data:  # update the component's message
             found = self._message(interaction.original_id)
             try:

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 
 from tests.discord_standin_rules import ApiError, Json
 
-MAJOR = ("channel_id", "guild_id", "webhook_id", "interaction_id")
+#: A webhook's token is part of its bucket (discord.py's ``Route.major_parameters`` too): every
+#: interaction's follow-ups go to the application's webhook id, each with its own token.
+MAJOR = ("channel_id", "guild_id", "webhook_id", "webhook_token", "interaction_id")
 #: Buckets the stand-in's defaults limit (count, seconds), per major parameter. Discord publishes
 #: none of them; "messages" (5 per 5 s a channel) and "webhook" (5 per 2 s) are what bots observe;
 #: a message's PATCH and DELETE have buckets of their own, per channel or per webhook, with the

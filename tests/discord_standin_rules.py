@@ -180,6 +180,7 @@ class Guild:
     id: int
     name: str
     commands_scope: bool = True  # the bot was invited with applications.commands
+    roles: dict[int, str] = field(default_factory=dict)  # id -> name, @everyone aside
 
 
 @dataclass
@@ -243,6 +244,18 @@ class Interaction:
     response_type: int | None = None
     original_id: str | None = None  # the response's message, once there is one
     flags: int = 0  # a deferred response's (ephemeral or not), for the message that follows
+    modal: Json | None = None  # the modal the response opened (type 9), for its submit
+
+
+@dataclass
+class Upload:
+    """A file a user attached to a command (an ``ATTACHMENT`` option): served at its ``url``."""
+
+    id: int
+    filename: str
+    data: bytes
+    content_type: str | None
+    url: str = ""
 
 
 @dataclass

@@ -304,6 +304,10 @@ class DiscordState:
         self.guilds[id] = Guild(id, name, commands_scope)
         return self.guilds[id]
 
+    def add_role(self, guild_id: int, role_id: int, name: str) -> None:
+        """A role in the guild (GUILD_CREATE lists it; ``interaction(roles=…)`` gives it a member)."""
+        self.guilds[guild_id].roles[role_id] = name
+
     def add_channel(
         self,
         id: int,

@@ -11,9 +11,11 @@
 
 Text goes through ``tests/platform_rules.py``; the other checks are in ``telegram_standin_rules``.
 Sends and edits obey Telegram's flood limits (1 message a second per chat, 20 a minute per group or
-channel, 30 a second overall) and answer 429 beyond them; faults are injected with ``fail``, ``block``,
-``kick``, ``migrate`` and ``delete_chat``. Users act through ``user_says``, ``press``, ``inline``
-and ``channel_post``; the bot sees the updates through getUpdates or a webhook.
+channel, 30 a second overall) and answer 429 beyond them; faults are injected with ``fail``,
+``block``, ``kick``, ``migrate`` and ``delete_chat``. Users act through ``user_says``,
+``user_sends_document``, ``press``, ``inline``, ``channel_post`` and ``channel_posts_document``; the
+bot sees the updates through getUpdates or a webhook, and downloads documents through getFile
+(``telegram_standin_files``).
 """
 
 from __future__ import annotations
@@ -29,21 +31,28 @@ import aiohttp
 from aiohttp import web
 
 from tests import telegram_standin_rules as rules
+from tests.telegram_standin_files import Files
 from tests.telegram_standin_methods import BotApi, wait_changed
 from tests.telegram_standin_rules import ApiError, Chat, Json, Params, Sent, bad
 
 T = TypeVar("T")
 
 
-class TelegramStandIn(BotApi):
+class TelegramStandIn(Files, BotApi):
     """The server (``async with``), the chat registry, injected faults, simulated users, and waiting
-    for the bot. The constructor, the limits and the records are ``BotApi``'s."""
+    for the bot. The constructor, the limits and the records are ``BotApi``'s; documents, getFile
+    and file downloads are ``Files``'."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._files_init()
 
     # -- the server ------------------------------------------------------------------------
 
     async def __aenter__(self) -> TelegramStandIn:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -334,11 +343,12 @@ class TelegramStandIn(BotApi):
             "channel_post", self._message(chat, text, rules.command_entities(text), None, None)
         )
 
-    def press(self, user_id: int, chat_id: int, message_id: int, data: str) -> Json:
-        """Queue a ``callback_query``: the user presses the button with ``data`` on a bot message."""
+    def press(self, user_id: int, chat_id: int, message_id: int, data: str, *, forged: bool = False) -> Json:
+        """Queue a ``callback_query``: the user presses the button with ``data`` on a bot message
+        (``forged``: data no button has, as a modified client can send)."""
         message = self.chats[chat_id].messages.get(message_id)
         rows = (message or {}).get("reply_markup", {}).get("inline_keyboard", [])
-        if data not in [button.get("callback_data") for row in rows for button in row]:
+        if not forged and data not in [button.get("callback_data") for row in rows for button in row]:
             raise ValueError(
                 f"message {message_id} in chat {chat_id} has no button with callback_data {data!r}"
             )

@@ -38,7 +38,7 @@ def imports(path: Path, module: str) -> set[str]:
 
 def test_the_tree_is_found() -> None:
     names = {dotted(p) for p in MODULES}
-    assert {"bot.archive.store", "bot.cli", "bot.models", "scheduler"} <= names
+    assert {"bot.archive.store", "bot.cli", "bot.desk", "bot.models", "scheduler"} <= names
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: dotted(p))
@@ -63,8 +63,11 @@ def test_imports_flow_one_way(path: Path) -> None:
     if "jinja2" in top:
         assert name.startswith("bot.render"), "rendering is the only Jinja2 user"
     if name.startswith("bot.render"):
-        outside = {m for m in found if m.startswith(("bot.channels", "bot.cli", "scheduler"))}
-        assert not outside, f"rendering knows nothing of channels or the CLI: {outside}"
+        outside = {m for m in found if m.startswith(("bot.channels", "bot.cli", "bot.desk", "scheduler"))}
+        assert not outside, f"rendering knows nothing of channels, the desk or the CLI: {outside}"
+    if name.startswith("bot.desk"):
+        outside = {m for m in found if m.startswith(("bot.channels", "bot.cli", "bot.commands", "scheduler"))}
+        assert not outside, f"the curator's desk is platform-neutral, below the chat adapters: {outside}"
     if name.startswith("bot.channels"):
         assert not {m for m in found if m.startswith("bot.cli")}, "channels never import the CLI"
 

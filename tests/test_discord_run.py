@@ -11,8 +11,10 @@ from pathlib import Path
 
 from bot import subscriptions as store
 from bot.archive.store import Archive, open_archive
+from bot.desk import drafts
 from scheduler.ledger import Ledger
 from tests.conftest import run_env
+from tests.desk_posts import NEW_DAY, NEW_DAY_TEXT
 from tests.discord_standin import DiscordStandIn
 from tests.discord_standin_rules import Message
 from tests.platform_rules import discord_violations
@@ -113,3 +115,71 @@ def test_paperboy_run_identifies_publishes_and_answers_over_the_gateway(tmp_path
     api = asyncio.run(main())
     assert api.errors == []  # Discord refused nothing
     assert shown(published(api, NEWS)) == shown(published(api, HOOKED))  # published once, not again
+
+
+CURATOR = 1_500_000_000_000_000_001
+
+
+def test_a_curator_posts_previews_and_publishes_through_paperboy_run(tmp_path: Path) -> None:
+    """The desk inside the service, over the gateway: ``/post`` with a file, the ephemeral preview,
+    "Publish now", and the subscribed channel getting the day exactly as the preview showed it."""
+    db = f"sqlite:///{tmp_path}/run.db"
+
+    async def main() -> DiscordStandIn:
+        async with DiscordStandIn() as api, asyncio.timeout(240):
+            api.add_guild(GUILD, "ML papers")
+            api.add_channel(NEWS, GUILD, "text", name="papers")
+            api.add_channel(NEW, GUILD, "text", name="desk")
+            with open_archive(db) as archive:
+                store.add(archive, f"discord:{NEWS}", now=LONG_AGO)
+                env = run_env(
+                    db,
+                    tmp_path,
+                    PAPERBOY_DISCORD_TOKEN=api.token,
+                    PAPERBOY_DISCORD_API_URL=api.base,
+                    PAPERBOY_CURATORS=f"discord:{CURATOR}",
+                )
+                proc = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "bot", "run", "--no-web",
+                    env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+                )  # fmt: skip
+                try:
+                    await curate(api, archive)
+                finally:
+                    proc.send_signal(signal.SIGTERM)
+                    out, err = await asyncio.wait_for(proc.communicate(), 60)
+        log = out.decode() + err.decode()
+        assert proc.returncode == 0, log
+        assert "Traceback" not in log and api.token not in log, log
+        return api
+
+    async def curate(api: DiscordStandIn, archive: Archive) -> None:
+        await api.gateway.wait_for_session(timeout=60)
+        await delivered(archive, 1)  # today's digest: the service is up
+        assert "post" in {c["name"] for c in api.commands[None]}
+        today = len(published(api, NEWS))
+        post = api.interaction(
+            "command", NEW, name="post", options={"file": api.attach(NEW_DAY_TEXT.encode(), "day.txt")},
+            user_id=CURATOR,
+        )  # fmt: skip
+        await api.gateway_dispatch("INTERACTION_CREATE", post)
+        asked = int(post["id"])
+        summary, sample = await api.wait_for(
+            lambda: [m for m in api.messages if m.interaction_id == asked][1:] and
+            [m for m in api.messages if m.interaction_id == asked],
+            timeout=60,
+        )  # fmt: skip
+        assert f"📝 Preview · {NEW_DAY}" in summary.embeds[0]["description"]
+        (publish, _) = [c for row in summary.components for c in row["components"]]
+        assert publish["label"] == "✅ Publish now"
+        press = api.interaction(
+            "component", NEW, message_id=summary.id, custom_id=publish["custom_id"], user_id=CURATOR
+        )
+        await api.gateway_dispatch("INTERACTION_CREATE", press)
+        await delivered(archive, 2)
+        first = published(api, NEWS)[today]
+        assert (first.content, first.embeds) == (sample.content, sample.embeds)  # as previewed
+        assert drafts.count(archive) == 0
+
+    api = asyncio.run(main())
+    assert api.errors == []  # Discord refused nothing

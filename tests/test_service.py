@@ -169,3 +169,29 @@ def test_only_one_process_holds_the_schedule(postgres_url: str, tmp_path: Path) 
     assert third.leads()  # a clean stop hands the schedule on too
     third.resign()
     one.close(), two.close()
+
+
+def test_run_sweeps_expired_drafts(archive: Archive, tmp_path: Path) -> None:
+    """A curator's draft left alone past its lifetime goes, while a fresh one stays."""
+    from bot.desk import drafts
+
+    clock = Clock(dt.datetime(2024, 7, 11, 9, 30, tzinfo=SEOUL))
+    svc, _ = service(archive, tmp_path, clock)
+    svc.sweep_every = 0.05
+    old = drafts.create(archive, "telegram:42", "a.txt", "x", now=clock.now - drafts.LIFETIME)
+    fresh = drafts.create(archive, "telegram:42", "b.txt", "x", now=clock.now)
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        running = asyncio.create_task(svc.run(stop, web=False))
+        for _ in range(100):
+            if drafts.count(archive) == 1:
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        await running
+
+    asyncio.run(scenario())
+    with pytest.raises(drafts.DraftGone):
+        drafts.get(archive, old.id, now=clock.now - drafts.LIFETIME)  # deleted, not merely expired
+    assert drafts.get(archive, fresh.id, now=clock.now).name == "b.txt"

@@ -12,18 +12,21 @@ import aiohttp
 import pytest
 
 from bot import subscriptions as store
+from bot.archive import queries
 from bot.archive.store import Archive, open_archive
 from bot.channels.telegram.bot import SECRET_HEADER, TelegramBot, from_env
 from bot.channels.web.app import make_app
 from bot.channels.web.server import start
 from bot.config import Settings
+from bot.desk import drafts
 from bot.errors import InputError
-from tests.conftest import run_env
+from tests.conftest import CliRunner, run_env
+from tests.desk_posts import NEW_DAY, NEW_DAY_TEXT, TYPO_TITLE
 from tests.telegram_standin import TelegramStandIn
 from tests.test_publish import LONG_AGO
 from tests.test_service import free_port
 
-ADA, BOB = 42, 7
+ADA, BOB, MALLORY = 42, 7, 666
 
 
 def test_paperboy_run_answers_and_publishes_through_the_bot_api(tmp_path: Path) -> None:
@@ -65,6 +68,60 @@ def test_paperboy_run_answers_and_publishes_through_the_bot_api(tmp_path: Path) 
     assert len({m.text for m in api.messages_in(BOB)}) == len(api.messages_in(BOB))  # nothing twice
 
 
+def test_a_curator_posts_previews_and_publishes_through_paperboy_run(tmp_path: Path) -> None:
+    """The desk inside the service: a curator's file, its preview, "Publish now", and a subscriber
+    getting the day exactly as the preview showed it; someone else refused."""
+    db = f"sqlite:///{tmp_path}/run.db"
+    with open_archive(db) as archive:
+        store.add(archive, f"telegram:{BOB}", now=LONG_AGO)
+
+    async def main() -> TelegramStandIn:
+        async with TelegramStandIn() as api:
+            api.add_user(ADA, "Ada")
+            api.add_user(BOB, "Bob")
+            api.add_user(MALLORY, "Mallory")
+            env = run_env(
+                db,
+                tmp_path,
+                PAPERBOY_TELEGRAM_TOKEN=api.token,
+                PAPERBOY_TELEGRAM_API_URL=api.base_url,
+                PAPERBOY_CURATORS=f"telegram:{ADA}",
+            )
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", "--no-web",
+                env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            )  # fmt: skip
+            try:
+                today = await api.next_sent(BOB, timeout=60)  # the service is up: today went out
+                assert today.plain.startswith("📰 Paperboy ·")
+                api.user_sends_document(MALLORY, MALLORY, NEW_DAY_TEXT.encode(), "day.txt")
+                assert (await api.next_sent(MALLORY, timeout=30)).plain == "Only curators can post."
+                api.user_sends_document(ADA, ADA, NEW_DAY_TEXT.encode(), "day.txt")
+                summary = await api.next_sent(ADA, timeout=30)
+                assert summary.plain.startswith(f"📝 Preview · {NEW_DAY}") and summary.reply_markup
+                sample = await api.next_sent(ADA, timeout=30)
+                publish = summary.reply_markup["inline_keyboard"][0][0]
+                assert publish["text"] == "✅ Publish now"
+                api.press(ADA, ADA, summary.message_id, publish["callback_data"])
+                first = await api.next_sent(BOB, timeout=60)
+                assert first.text == sample.text  # what the preview showed is what Bob got
+                await api.wait_for(lambda: [m for m in api.messages_in(ADA) if "went out" in m.plain], 60)
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                output, _ = await asyncio.wait_for(proc.communicate(), 60)
+            log = output.decode()
+            assert proc.returncode == 0, log
+            assert "Traceback" not in log and api.token not in log
+            assert f"telegram user {MALLORY} (Mallory) tried to post" in log  # how to find an id
+            return api
+
+    api = asyncio.run(main())
+    assert [e for e in api.errors if e[1] != 429] == []
+    with open_archive(db) as archive:
+        assert queries.digest_papers(archive, NEW_DAY)[0].title == TYPO_TITLE
+        assert drafts.count(archive) == 0
+
+
 def test_webhook_mode_takes_updates_only_with_the_secret(seeded_sqlite: Archive, tmp_path: Path) -> None:
     port = free_port()
     hook = f"http://127.0.0.1:{port}/telegram/hook"
@@ -102,6 +159,21 @@ def test_a_webhook_must_be_https(seeded_sqlite: object) -> None:
     env = {"PAPERBOY_TELEGRAM_TOKEN": "1:x", "PAPERBOY_TELEGRAM_WEBHOOK_URL": "http://bot.example.org/hook"}
     with pytest.raises(InputError, match="only to an https:// URL"):
         from_env(seeded_sqlite, Settings.from_env({}), env, None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("raw", ["adas_papers", "-42x", "@ab", "https://t.me/adas_papers"])
+def test_a_bad_source_channel_stops_run_before_it_starts(
+    run_cli: CliRunner, monkeypatch: pytest.MonkeyPatch, raw: str
+) -> None:
+    monkeypatch.setenv("PAPERBOY_TELEGRAM_TOKEN", "123456:" + "A" * 35)
+    monkeypatch.setenv("PAPERBOY_TELEGRAM_SOURCE_CHANNEL", raw)
+    for command in (["run", "--no-web"], ["days"]):  # checked when any command starts
+        result = run_cli(*command)
+        assert result.code == 2 and result.out == ""
+        assert result.err == (
+            f"paperboy: PAPERBOY_TELEGRAM_SOURCE_CHANNEL is {raw!r}: give the channel's id, such as"
+            " -1001234567890, or its public @username\n"
+        )
 
 
 def test_the_log_never_shows_a_secret_setting() -> None:

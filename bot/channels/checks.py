@@ -55,6 +55,7 @@ def check_environment(settings: Settings, env: Mapping[str, str]) -> None:
     discord_api_url(env.get("PAPERBOY_DISCORD_API_URL"))
     discord_guild(env.get("PAPERBOY_DISCORD_GUILD") or "")
     discord_shards(env.get("PAPERBOY_DISCORD_SHARDS") or "")
+    source_channel(env.get("PAPERBOY_TELEGRAM_SOURCE_CHANNEL") or "")
 
 
 def secret_key(env: Mapping[str, str], data_dir: Path) -> str | None:
@@ -203,3 +204,22 @@ def _addresses(settings: Settings) -> None:
                 f"{name} is {value!r}: give an address, such as 'Paperboy <digest@example.org>'"
                 " or digest@example.org"
             )
+
+
+_CHANNEL_NAME = re.compile(r"@([A-Za-z][A-Za-z0-9_]{3,31})")
+
+
+def source_channel(raw: str) -> int | str | None:
+    """PAPERBOY_TELEGRAM_SOURCE_CHANNEL: a channel's id (``-1001234567890``) or ``@username``."""
+    value = raw.strip()
+    if not value:
+        return None
+    if re.fullmatch(r"-[1-9][0-9]{4,15}", value):
+        return int(value)
+    named = _CHANNEL_NAME.fullmatch(value)
+    if named:
+        return value
+    raise ConfigError(
+        f"PAPERBOY_TELEGRAM_SOURCE_CHANNEL is {raw!r}: give the channel's id, such as -1001234567890,"
+        " or its public @username"
+    )

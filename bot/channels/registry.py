@@ -15,9 +15,11 @@ from bot.archive.store import Archive
 from bot.channels.base import Channel, Frontend
 from bot.channels.checks import telegram_api_url
 from bot.config import Settings
+from bot.desk import Desk
 from bot.models import Subscription
 
 OnSubscribe = Callable[[Subscription], Awaitable[object]]
+BotFactory = Callable[[Archive, Settings, Mapping[str, str], OnSubscribe, Desk | None], Frontend]
 
 
 @dataclass(frozen=True)
@@ -28,8 +30,9 @@ class Registered:
     #: Builds the channel from the settings and the environment (its secrets stay there, out of
     #: ``Settings``, whose repr may be logged); None until this version ships one.
     factory: Callable[[Settings, Mapping[str, str]], Channel] | None = None
-    #: The platform's chat bot, answering commands while ``paperboy run`` runs, if it has one.
-    bot: Callable[[Archive, Settings, Mapping[str, str], OnSubscribe], Frontend] | None = None
+    #: The platform's chat bot, answering commands (and curators' posts, through the desk) while
+    #: ``paperboy run`` runs, if it has one.
+    bot: BotFactory | None = None
 
 
 def _telegram(settings: Settings, env: Mapping[str, str]) -> Channel:
@@ -41,11 +44,11 @@ def _telegram(settings: Settings, env: Mapping[str, str]) -> Channel:
 
 
 def _telegram_bot(
-    archive: Archive, settings: Settings, env: Mapping[str, str], on_subscribe: OnSubscribe
+    archive: Archive, settings: Settings, env: Mapping[str, str], on_subscribe: OnSubscribe, desk: Desk | None
 ) -> Frontend:
     from bot.channels.telegram.bot import from_env
 
-    return from_env(archive, settings, env, on_subscribe)
+    return from_env(archive, settings, env, on_subscribe, desk)
 
 
 def _discord(settings: Settings, env: Mapping[str, str]) -> Channel:
@@ -61,11 +64,11 @@ def _discord_webhook(settings: Settings, env: Mapping[str, str]) -> Channel:
 
 
 def _discord_bot(
-    archive: Archive, settings: Settings, env: Mapping[str, str], on_subscribe: OnSubscribe
+    archive: Archive, settings: Settings, env: Mapping[str, str], on_subscribe: OnSubscribe, desk: Desk | None
 ) -> Frontend:
     from bot.channels.discord.bot import from_env
 
-    return from_env(archive, settings, env, on_subscribe)
+    return from_env(archive, settings, env, on_subscribe, desk)
 
 
 def _email(settings: Settings, env: Mapping[str, str]) -> Channel:
@@ -101,12 +104,18 @@ def available(
 
 
 def frontends(
-    archive: Archive, settings: Settings, on_subscribe: OnSubscribe, environ: Mapping[str, str] | None = None
+    archive: Archive,
+    settings: Settings,
+    on_subscribe: OnSubscribe,
+    environ: Mapping[str, str] | None = None,
+    *,
+    desk: Desk | None = None,
 ) -> list[Frontend]:
-    """The chat bots whose tokens are set: each answers commands inside ``paperboy run``."""
+    """The chat bots whose tokens are set: each answers commands inside ``paperboy run``, and
+    takes curators' posts to ``desk`` (None: posting from chat is off)."""
     env = os.environ if environ is None else environ
     return [
-        item.bot(archive, settings, env, on_subscribe)
+        item.bot(archive, settings, env, on_subscribe, desk)
         for item in CHANNELS
         if item.bot is not None and item.setting and env.get(item.setting)
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 
 import click
@@ -27,6 +28,7 @@ def run(settings: Settings, no_web: bool) -> None:
     from bot.channels.email.signup import mailer_from_env
     from bot.channels.registry import frontends
     from bot.cli._logging import configure as configure_logging
+    from bot.desk import Desk
     from scheduler.service import Service
 
     check_site_search(settings)
@@ -39,7 +41,14 @@ def run(settings: Settings, no_web: bool) -> None:
             loop.add_signal_handler(sig, stop.set)
         with open_settings_archive(settings) as archive:
             service = Service(archive, settings, publisher_for(settings, archive))
-            bots = frontends(archive, settings, service.subscribed)
+
+            async def on_publish(day: dt.date) -> int:
+                return (await service.publish_now(day)).audience
+
+            desk = Desk(archive, settings, on_publish)
+            bots = frontends(archive, settings, service.subscribed, desk=desk)
+            if bots and not settings.curators:
+                click.echo("paperboy: PAPERBOY_CURATORS is not set: posts sent in chat are refused", err=True)
             if no_web and any(bot.routes for bot in bots):
                 raise InputError(
                     "PAPERBOY_TELEGRAM_WEBHOOK_URL needs the web server in this process: run without --no-web"

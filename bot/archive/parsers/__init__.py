@@ -8,7 +8,14 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from bot.archive.parsers._base import Document, ParseOptions, Parser, read_document
+from bot.archive.parsers._base import (
+    Document,
+    ParseOptions,
+    Parser,
+    decode_document,
+    read_document,
+    text_document,
+)
 from bot.archive.parsers.abstracts import AbstractsParser
 from bot.archive.parsers.daily_post import DailyPostParser
 from bot.archive.parsers.hf_daily import HuggingFaceDailyParser
@@ -16,7 +23,17 @@ from bot.models import Digest
 
 PARSERS: tuple[Parser, ...] = (DailyPostParser(), HuggingFaceDailyParser(), AbstractsParser())
 
-__all__ = ["PARSERS", "Document", "ParseOptions", "detect", "parse_document", "parse_file", "read_document"]
+__all__ = [
+    "PARSERS",
+    "Document",
+    "ParseOptions",
+    "decode_document",
+    "detect",
+    "parse_document",
+    "parse_file",
+    "read_document",
+    "text_document",
+]
 
 
 def detect(doc: Document) -> Parser | None:

@@ -62,6 +62,13 @@ def read_document(path: Path) -> Document:
         raise ParseError(name, 1, "is a folder, not a file") from None
     except OSError as exc:
         raise ParseError(name, 1, f"cannot be read: {exc.strerror or exc}") from None
+    return decode_document(data, path.name, shown=name)
+
+
+def decode_document(data: bytes, source: str, *, shown: str = "") -> Document:
+    """``data`` (a file, an upload) as a post's text: UTF-8 (a BOM allowed), any line endings;
+    binary content, another encoding or nothing at all refused with the line where it shows."""
+    name = shown or source
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         raise ParseError(name, line, "binary content (a NUL byte), not a text post")
@@ -72,10 +79,15 @@ def read_document(path: Path) -> Document:
         raise ParseError(
             name, line, f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})"
         ) from None
+    return text_document(text, source, shown=shown)
+
+
+def text_document(text: str, source: str, *, shown: str = "") -> Document:
+    """A post's text (a file's, or typed in chat) with its line endings made ``\\n``."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
-        raise ParseError(name, 1, "the file is empty: there is nothing to ingest")
-    return Document(path.name, text, shown=name)
+        raise ParseError(shown or source, 1, "the file is empty: there is nothing to ingest")
+    return Document(source, text, shown=shown)
 
 
 def first_content_line(lines: list[str]) -> int:

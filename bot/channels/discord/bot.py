@@ -29,9 +29,12 @@ from bot.archive.store import Archive
 from bot.channels.checks import DISCORD_API, discord_guild, discord_shards
 from bot.channels.discord.api import api_base, use_api_base, use_gateway
 from bot.channels.discord.commands import CommandTree, Translator
+from bot.channels.discord.desk import DiscordDesk
+from bot.channels.discord.desk import install as install_desk
 from bot.channels.discord.responder import DEFER_AFTER, OnSubscribe, Responder
 from bot.commands import PAGE_SIZE
 from bot.config import DEFAULT_TEMPLATES, Settings
+from bot.desk import Desk
 from bot.errors import InputError
 from bot.render.environment import Templates
 
@@ -58,7 +61,9 @@ class DiscordBot:
         templates: Templates | None = None,
         page_size: int = PAGE_SIZE,
         defer_after: float = DEFER_AFTER,
+        desk: Desk | None = None,
     ) -> None:
+        """``desk``: curators' posts (``/post``) go there; None: no ``/post`` command."""
         self.token, self.guild, self.api_url = token, guild, api_base(api_url)
         options: dict[str, Any] = {
             # Interactions need no intent; the guilds intent keeps channels (a thread's forum) cached.
@@ -71,16 +76,16 @@ class DiscordBot:
         else:
             count = None if shards == "auto" else shards
             self.client = discord.AutoShardedClient(shard_count=count, **options)
+        templates = templates or Templates(DEFAULT_TEMPLATES, settings.templates)
         self.responder = Responder(
-            archive,
-            settings,
-            templates or Templates(DEFAULT_TEMPLATES, settings.templates),
-            on_subscribe,
-            page_size=page_size,
-            defer_after=defer_after,
+            archive, settings, templates, on_subscribe, page_size=page_size, defer_after=defer_after
         )
         self.tree = CommandTree(self.client, self.responder)
         self.client.add_dynamic_items(self.responder.buttons)
+        self.desk = None if desk is None else DiscordDesk(desk, templates, defer_after=defer_after)
+        if self.desk is not None:
+            install_desk(self.tree, self.desk)
+            self.client.add_dynamic_items(self.desk.buttons)
         self._gateway: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -134,6 +139,8 @@ class DiscordBot:
             ) from None
 
     async def stop(self) -> None:
+        if self.desk is not None:
+            await self.desk.stop()
         await self.client.close()
         if self._gateway is not None:
             self._gateway.cancel()
@@ -179,7 +186,11 @@ async def _close_half_made(loop: asyncio.AbstractEventLoop) -> None:
 
 
 def from_env(
-    archive: Archive, settings: Settings, env: Mapping[str, str], on_subscribe: OnSubscribe | None
+    archive: Archive,
+    settings: Settings,
+    env: Mapping[str, str],
+    on_subscribe: OnSubscribe | None,
+    desk: Desk | None = None,
 ) -> DiscordBot:
     """The bot as the environment configures it; a malformed setting says which and why."""
     return DiscordBot(
@@ -190,4 +201,5 @@ def from_env(
         guild=discord_guild(env.get("PAPERBOY_DISCORD_GUILD") or ""),
         shards=discord_shards(env.get("PAPERBOY_DISCORD_SHARDS") or ""),
         on_subscribe=on_subscribe,
+        desk=desk,
     )

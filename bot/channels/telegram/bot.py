@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from telegram import BotCommand, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -27,11 +28,13 @@ from telegram.ext import (
 )
 
 from bot.archive.store import Archive
-from bot.channels.checks import telegram_api_url, telegram_webhook
-from bot.channels.telegram.handlers import Handlers, OnSubscribe
+from bot.channels.checks import source_channel, telegram_api_url, telegram_webhook
+from bot.channels.telegram.desk import DeskHandlers
+from bot.channels.telegram.handlers import ADMINS, Handlers, OnSubscribe
 from bot.channels.telegram.sender import TELEGRAM_API, file_url
 from bot.commands import COMMANDS, CURSOR_PATTERN, PAGE_SIZE, descriptions
 from bot.config import DEFAULT_TEMPLATES, Settings
+from bot.desk import Desk
 from bot.render.environment import Templates
 
 log = logging.getLogger("paperboy.telegram")
@@ -58,7 +61,11 @@ class TelegramBot:
         on_subscribe: OnSubscribe | None = None,
         templates: Templates | None = None,
         page_size: int = PAGE_SIZE,
+        desk: Desk | None = None,
+        source_channel: int | str | None = None,
     ) -> None:
+        """``desk``: curators' posts go there (None: posting from chat is off); ``source_channel``:
+        the curator's channel, whose posts count as sent to the bot (an id, or an @username)."""
         base = api_url or TELEGRAM_API
         builder: Any = Application.builder().token(token).base_url(base)
         builder = builder.base_file_url(file_url(base))
@@ -74,23 +81,33 @@ class TelegramBot:
         self.routes: list[Route] = []
         if webhook_url:
             self.routes = [Route(urlsplit(webhook_url).path or "/", self._webhook, methods=["POST"])]
-        self.handlers = Handlers(
-            archive,
-            settings,
-            templates or Templates(DEFAULT_TEMPLATES, settings.templates),
-            on_subscribe,
-            page_size,
-        )
+        templates = templates or Templates(DEFAULT_TEMPLATES, settings.templates)
+        self.handlers = Handlers(archive, settings, templates, on_subscribe, page_size)
+        self.desk = None if desk is None else DeskHandlers(desk, templates, self.handlers)
+        self.source_channel = source_channel
         self._install()
 
     def _install(self) -> None:
-        h, app, message = self.handlers, self.app, filters.UpdateType.MESSAGE
+        h, d, app, message = self.handlers, self.desk, self.app, filters.UpdateType.MESSAGE
+        private = message & filters.ChatType.PRIVATE
         app.add_handler(CommandHandler([info.name for info in COMMANDS], h.command, filters=message))
+        if d is not None:
+            app.add_handler(CommandHandler("draft", d.draft, filters=private))
+            app.add_handler(CommandHandler("done", d.done, filters=private))
         app.add_handler(MessageHandler(message & filters.COMMAND, h.unknown))
-        app.add_handler(MessageHandler(message & filters.FORWARDED & filters.ChatType.PRIVATE, h.forwarded))
-        app.add_handler(MessageHandler(message & filters.TEXT & filters.ChatType.PRIVATE, h.text))
+        app.add_handler(MessageHandler(private & filters.FORWARDED, h.forwarded))
+        if d is not None:
+            app.add_handler(MessageHandler(private & filters.Document.ALL, d.document))
+        app.add_handler(MessageHandler(private & filters.TEXT, d.text if d else h.text))
         app.add_handler(MessageHandler(filters.UpdateType.CHANNEL_POST & filters.COMMAND, h.channel_post))
+        if d is not None and self.source_channel is not None:
+            source = self.source_channel
+            chat = filters.Chat(username=source) if isinstance(source, str) else filters.Chat(chat_id=source)
+            posts = filters.UpdateType.CHANNEL_POST & chat & (filters.TEXT | filters.Document.ALL)
+            app.add_handler(MessageHandler(posts, d.channel_post))
         app.add_handler(CallbackQueryHandler(h.page, pattern=CURSOR_PATTERN))
+        if d is not None:
+            app.add_handler(CallbackQueryHandler(d.pressed, pattern=r"^desk:"))
         app.add_handler(CallbackQueryHandler(h.stale_button))
         app.add_handler(InlineQueryHandler(h.inline))
         app.add_error_handler(h.failed)
@@ -109,6 +126,22 @@ class TelegramBot:
         await self.app.start()
         mode = "on its webhook" if self.webhook_url else "polling"
         log.info("telegram bot @%s is %s", self.app.bot.username, mode)
+        if self.desk is not None and self.source_channel is not None:
+            await self._check_source()
+
+    async def _check_source(self) -> None:
+        """Telegram sends a bot a channel's posts only when it administers the channel: say so."""
+        try:
+            member = await self.app.bot.get_chat_member(self.source_channel, self.app.bot.id)
+        except TelegramError as exc:
+            log.warning("PAPERBOY_TELEGRAM_SOURCE_CHANNEL %s: %s", self.source_channel, exc)
+            return
+        if member.status not in ADMINS:
+            log.warning(
+                "PAPERBOY_TELEGRAM_SOURCE_CHANNEL %s: make the bot an administrator there, or it never"
+                " sees the posts",
+                self.source_channel,
+            )
 
     async def stop(self) -> None:
         if self.app.updater is not None and self.app.updater.running:
@@ -135,7 +168,11 @@ class TelegramBot:
 
 
 def from_env(
-    archive: Archive, settings: Settings, env: Mapping[str, str], on_subscribe: OnSubscribe | None
+    archive: Archive,
+    settings: Settings,
+    env: Mapping[str, str],
+    on_subscribe: OnSubscribe | None,
+    desk: Desk | None = None,
 ) -> TelegramBot:
     """The bot as the environment configures it; a webhook needs an https URL (Telegram's rule)."""
     webhook = env.get("PAPERBOY_TELEGRAM_WEBHOOK_URL") or None
@@ -148,4 +185,6 @@ def from_env(
         webhook_url=webhook,
         webhook_secret=env.get("PAPERBOY_TELEGRAM_WEBHOOK_SECRET") or None,
         on_subscribe=on_subscribe,
+        desk=desk,
+        source_channel=source_channel(env.get("PAPERBOY_TELEGRAM_SOURCE_CHANNEL") or ""),
     )

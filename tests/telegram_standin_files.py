@@ -1,0 +1,138 @@
+"""Files in the Telegram stand-in: users sending documents, ``getFile``, and the file download.
+
+As in the Bot API: a message carries a ``document`` (``file_id``, ``file_unique_id``, name, MIME
+type and size); ``getFile`` answers a ``File`` with a ``file_path``, refusing an unknown id
+("invalid file_id") and a file over 20 MB, the most a bot may download ("file is too big"); the
+file is then served at ``/file/bot<token>/<file_path>`` (the URL python-telegram-bot builds from
+``base_file_url``), only with the bot's token and only for a path ``getFile`` handed out.
+Every download is recorded in ``downloads`` (its path and the bytes served).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from tests.telegram_standin_rules import Json, Params, bad
+
+#: The most a bot may download through getFile (Bot API: "up to 20MB in size").
+GET_FILE_LIMIT = 20 * 1024 * 1024
+
+
+@dataclass
+class StoredFile:
+    file_id: str
+    unique_id: str
+    data: bytes
+    name: str | None
+    mime_type: str | None
+    path: str | None = None  # set by getFile
+
+
+class Files:
+    """Mixed into ``TelegramStandIn``: documents, getFile and downloads."""
+
+    token: str
+    chats: dict[int, Any]
+    users: dict[int, Json]
+
+    def _files_init(self) -> None:
+        self.files: dict[str, StoredFile] = {}
+        self.downloads: list[tuple[str, int]] = []  # (file_path, bytes served)
+        self._file_numbers = itertools.count(1)
+
+    def document(
+        self, data: bytes, file_name: str | None, mime_type: str | None = "text/plain"
+    ) -> StoredFile:
+        number = next(self._file_numbers)
+        stored = StoredFile(f"BQACAgIAAxkBAAI{number:06d}", f"AgAD{number:06d}", data, file_name, mime_type)
+        self.files[stored.file_id] = stored
+        return stored
+
+    def _document_json(self, stored: StoredFile, *, announce_size: bool) -> Json:
+        found: Json = {"file_id": stored.file_id, "file_unique_id": stored.unique_id}
+        if stored.name is not None:
+            found["file_name"] = stored.name
+        if stored.mime_type is not None:
+            found["mime_type"] = stored.mime_type
+        if announce_size:
+            found["file_size"] = len(stored.data)
+        return found
+
+    def user_sends_document(
+        self,
+        user_id: int,
+        chat_id: int,
+        data: bytes,
+        file_name: str | None,
+        *,
+        mime_type: str | None = "text/plain",
+        caption: str | None = None,
+        announce_size: bool = True,
+    ) -> Json:
+        """Queue a ``message`` update carrying a document (``announce_size=False``: without its
+        ``file_size``, which the Bot API allows)."""
+        user, chat = self.users[user_id], self.chats[chat_id]
+        if chat.type == "channel":
+            raise ValueError("users do not write in channels; use channel_posts_document")
+        stored = self.document(data, file_name, mime_type)
+        message = self._message(chat, "", [], None, user)  # type: ignore[attr-defined]
+        return self._queue_document("message", message, stored, caption, announce_size)
+
+    def channel_posts_document(self, chat_id: int, data: bytes, file_name: str | None) -> Json:
+        chat = self.chats[chat_id]
+        if chat.type != "channel":
+            raise ValueError(f"chat {chat_id} is a {chat.type}, not a channel")
+        stored = self.document(data, file_name)
+        message = self._message(chat, "", [], None, None)  # type: ignore[attr-defined]
+        return self._queue_document("channel_post", message, stored, None, True)
+
+    def _queue_document(
+        self, kind: str, message: Json, stored: StoredFile, caption: str | None, announce_size: bool
+    ) -> Json:
+        del message["text"]
+        message["document"] = self._document_json(stored, announce_size=announce_size)
+        if caption:
+            message["caption"] = caption
+        return self._queue(kind, message)  # type: ignore[attr-defined,no-any-return]
+
+    async def _api_get_file(self, params: Params) -> Json:
+        stored = self.files.get(params.string("file_id") or "")
+        if stored is None:
+            raise bad("invalid file_id")
+        if len(stored.data) > GET_FILE_LIMIT:
+            raise bad("file is too big")
+        if stored.path is None:
+            suffix = "" if not stored.name or "." not in stored.name else "." + stored.name.rsplit(".", 1)[1]
+            stored.path = f"documents/file_{stored.unique_id[4:]}{suffix}"
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.unique_id,
+            "file_size": len(stored.data),
+            "file_path": stored.path,
+        }
+
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        """``GET /file/bot<token>/<file_path>``: the bytes of a file ``getFile`` handed out."""
+        if request.match_info["token"] != self.token:
+            raise web.HTTPUnauthorized(text="Unauthorized")
+        path = request.match_info["path"]
+        stored = next((f for f in self.files.values() if f.path == path), None)
+        if stored is None:
+            raise web.HTTPNotFound(text="Not Found")
+        response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+        response.content_length = len(stored.data)
+        await response.prepare(request)
+        sent = 0
+        try:
+            for start in range(0, len(stored.data), 64 * 1024):
+                chunk = stored.data[start : start + 64 * 1024]
+                await response.write(chunk)
+                sent += len(chunk)
+        finally:
+            self.downloads.append((path, sent))
+        await response.write_eof()
+        return response
