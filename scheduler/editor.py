@@ -87,9 +87,18 @@ class Versions:
         later = next((before for cid, before, _ in self._load(day) if cid > version), None)
         return list(current) if later is None else later
 
-    def changes_since(self, day: dt.date, version: int, current: Sequence[Paper]) -> list[PaperChange]:
-        """What changed of the day between ``version`` and now (a correction email's list)."""
-        return diff(self.papers_at(day, version, current), current)
+    def changes_since(
+        self,
+        day: dt.date,
+        version: int,
+        current: Sequence[Paper],
+        wants: Callable[[tuple[str, ...]], bool] = lambda _tags: True,
+    ) -> list[PaperChange]:
+        """What changed of the day between ``version`` and now, of the papers a subscriber
+        ``wants`` (before or after: a paper that lost the subscriber's tag changed for it too)."""
+        before = [p for p in self.papers_at(day, version, current) if wants(p.tags)]
+        mine = {p.id for p in before} | {p.id for p in current if wants(p.tags)}
+        return diff(before, [p for p in current if p.id in mine])
 
     def forget(self) -> None:
         self._days.clear()
@@ -170,7 +179,11 @@ class Editor:
             self.ledger.release(job.id)
             report.stopped.setdefault(sub.kind, str(exc))
         except TargetGone as exc:
-            subscriptions.set_status(self.ledger.archive, sub.id, "gone", str(exc))
+            if exc.new_target:  # a group became a supergroup: the digest follows it, the old messages stay
+                subscriptions.move(self.ledger.archive, sub.id, exc.new_target)
+                log.info("%s moved to %s:%s", sub.label, sub.kind, exc.new_target)
+            else:
+                subscriptions.set_status(self.ledger.archive, sub.id, "gone", str(exc))
             self._fail(job, f"TargetGone: {exc}", report)
         except (Transient, Permanent) as exc:
             self._fail(job, f"{type(exc).__name__}: {exc}", report)
@@ -229,8 +242,8 @@ class Editor:
         """A channel that cannot edit (email): one message listing what changed since its copy."""
         sub, day = job.subscription, job.day
         current = self.current(day)
-        changes = self.versions.changes_since(day, job.version, current)
         chosen = [paper for paper in current if sub.wants(paper.tags)]
+        changes = self.versions.changes_since(day, job.version, current, sub.wants)
         rendered: Any = channel.render_correction(self.fanout.digest_for(day, chosen, sub), changes)
         pacer = self.fanout.pacers[sub.kind]
         async with pacer.slots:

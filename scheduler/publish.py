@@ -251,7 +251,8 @@ class Publisher:
             for page in self.audience(day, papers, only, who, backfill=backfill):
                 report.opened += self.ledger.open(day, page)
             if rebuild:  # after the deliveries are in the ledger: a failed rebuild loses no reader
-                report.site_error = self.refresh_site(day)
+                # In a thread: the bots that share this loop keep answering while it is written.
+                report.site_error = await asyncio.to_thread(self.refresh_site, day)
                 report.site = report.site_error is None
         report.audience = who.count
         report.waiting_off = {kind: n for kind, n in who.kinds.items() if kind not in self.channels}

@@ -7,16 +7,18 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
 from bot import subscriptions as store
+from bot.archive.corrections import PaperChange
 from bot.archive.parsers import ParseOptions, parse_file
 from bot.archive.schema import deliveries, edits
 from bot.archive.store import Archive
-from bot.channels.base import Misconfigured
+from bot.channels.base import Misconfigured, Pace
 from scheduler.limits import Limits
 from scheduler.publish import Publisher
 from tests.conftest import SEEDS
@@ -198,3 +200,56 @@ def test_a_token_refused_while_correcting_leaves_the_corrections_pending(
     again = asyncio.run(make(seeded, tmp_path, {"telegram": channel}).deliver())
     assert (again.edits.corrected, again.edits.failed) == (len(CHATS), 0)
     assert all("Fine-Grained Text-to-Image" in " ".join(channel.showing(chat)) for chat in CHATS)
+
+
+def test_a_group_that_became_a_supergroup_is_followed_not_retired(seeded: Archive, tmp_path: Path) -> None:
+    from bot.channels.base import TargetGone
+
+    class Migrated(EditableChannel):
+        async def edit_part(self, target: str, *args: object, **kwargs: object) -> None:
+            raise TargetGone("the group became a supergroup", new_target=f"{target}99")
+
+    channel = Migrated()
+    published(seeded, tmp_path, channel)
+    correct(seeded, tmp_path, ORIGINAL.replace("Yi Tay", "Yi Tay 씨"))
+    asyncio.run(make(seeded, tmp_path, {"telegram": channel}).deliver())
+    for chat in CHATS:  # the next day goes to the supergroup; its old messages cannot be edited
+        assert store.get(seeded, f"telegram:{chat}99").status == "active"
+    assert {row["status"] for row in rows(seeded)} == {"failed"}
+
+
+class Told(EditableChannel):
+    """A platform that cannot edit (as email): a correction is a message listing what changed."""
+
+    editable = False
+
+    def __init__(self) -> None:
+        super().__init__("email")
+        self.told: dict[str, list[str]] = {}
+
+    def render_correction(self, digest: object, changes: Sequence[PaperChange]) -> object:
+        return ("CORRECTION", *(f"{c.kind}:{c.title}" for c in changes))
+
+    async def send(self, target: str, rendered: Any, pace: Pace, *, mention: str | None = None) -> list[str]:
+        if rendered and rendered[0] == "CORRECTION":
+            self.told[target] = list(rendered[1:])
+            return ["told"]
+        return await super().send(target, rendered, pace)
+
+
+def test_a_correction_email_lists_only_what_the_subscriber_follows(seeded: Archive, tmp_path: Path) -> None:
+    channel = Told()
+    store.add(seeded, "email:vq@example.org", ("vq",), now=LONG_AGO)
+    store.add(seeded, "email:all@example.org", (), now=LONG_AGO)
+    publisher = make(seeded, tmp_path, {"email": channel})
+    asyncio.run(publisher.publish(DAY))
+    fixed = ORIGINAL.replace("Fine-grained Text-to-image", "Fine-Grained Text-to-Image")
+    correct(seeded, tmp_path, fixed.replace("Yi Tay", "Yi Tay 씨"))
+    assert asyncio.run(publisher.email_correction(DAY)).edits.corrected == 2
+    assert channel.told["vq@example.org"] == [
+        "changed:MARS: Mixture of Auto-Regressive Models for Fine-Grained Text-to-Image Synthesis"
+    ]
+    assert len(channel.told["all@example.org"]) == 2
+    channel.told.clear()
+    again = asyncio.run(make(seeded, tmp_path, {"email": channel}).email_correction(DAY))
+    assert again.edits.corrected == 0 and channel.told == {}  # once a correction
