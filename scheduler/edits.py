@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +35,7 @@ from bot.archive.schema import corrections, deliveries, edits, subscriptions
 from bot.archive.store import Archive
 from bot.models import Subscription
 from bot.subscriptions import subscription_from_row
-from scheduler.ledger import LEASE, _aware, _dead_here, utcnow
+from scheduler.ledger import LEASE, recover_claims, renew_claims, utcnow
 
 log = logging.getLogger("paperboy.edits")
 
@@ -215,38 +214,13 @@ class EditLedger:
 
     def renew(self) -> int:
         """Start the lease of this worker's claims again (``Ledger.renew``): it is alive."""
-        with self.archive.engine.begin() as conn:
-            result = conn.execute(
-                update(edits)
-                .where(edits.c.status == "sending", edits.c.claimed_by == self.worker)
-                .values(claimed_at=self.clock())
-            )
-        return int(result.rowcount)
+        return renew_claims(self.archive, edits, self.worker, self.clock())
 
     def recover_dead(self, stale_after: dt.timedelta = LEASE) -> int:
         """Rows a dead worker had claimed go back to pending, their progress kept (the ledger's
         rule: on this host, a process that is gone; anywhere, a claim not renewed for
         ``stale_after``)."""
-        host = socket.gethostname()
-        cutoff = self.clock() - stale_after
-        with self.archive.engine.connect() as conn:
-            claims = conn.execute(
-                select(edits.c.id, edits.c.claimed_by, edits.c.claimed_at).where(edits.c.status == "sending")
-            ).all()
-        dead = [
-            row.id
-            for row in claims
-            if row.claimed_by != self.worker
-            and (_dead_here(row.claimed_by or "", host) or _aware(row.claimed_at) <= cutoff)
-        ]
-        if dead:
-            with self.archive.engine.begin() as conn:
-                conn.execute(
-                    update(edits)
-                    .where(edits.c.id.in_(dead), edits.c.status == "sending")
-                    .values(status="pending", claimed_by=None)
-                )
-        return len(dead)
+        return recover_claims(self.archive, edits, self.worker, self.clock() - stale_after)
 
     def retry_failed(self, day: dt.date | None = None) -> int:
         """Failed rows go again from the step they stopped at (steps done are not redone)."""

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, func, or_, select, update
 
 from bot.archive._sql import insert_for
 from bot.archive.schema import deliveries, subscriptions
@@ -182,41 +182,13 @@ class Ledger:
 
     def renew(self) -> int:
         """Start the lease of this worker's claims again: it is alive, whatever host looks."""
-        with self.archive.engine.begin() as conn:
-            result = conn.execute(
-                update(deliveries)
-                .where(deliveries.c.status == "sending", deliveries.c.claimed_by == self.worker)
-                .values(claimed_at=self.clock())
-            )
-        return int(result.rowcount)
+        return renew_claims(self.archive, deliveries, self.worker, self.clock())
 
     def recover_dead(self, stale_after: dt.timedelta = LEASE) -> int:
         """Claims of dead workers go back to pending: on this host, a worker whose process is
         gone; anywhere, one that has not renewed its claims for ``stale_after``. A live worker's
         claims are never taken: its process runs here, or it renews them elsewhere."""
-        host = socket.gethostname()
-        cutoff = self.clock() - stale_after
-        with self.archive.engine.connect() as conn:
-            claims = conn.execute(
-                select(deliveries.c.id, deliveries.c.claimed_by, deliveries.c.claimed_at).where(
-                    deliveries.c.status == "sending"
-                )
-            ).all()
-        dead = [
-            row.id
-            for row in claims
-            if row.claimed_by != self.worker
-            and (_dead_here(row.claimed_by or "", host) or _aware(row.claimed_at) <= cutoff)
-        ]
-        if not dead:
-            return 0
-        with self.archive.engine.begin() as conn:
-            conn.execute(
-                update(deliveries)
-                .where(deliveries.c.id.in_(dead), deliveries.c.status == "sending")
-                .values(status="pending", claimed_by=None)
-            )
-        return len(dead)
+        return recover_claims(self.archive, deliveries, self.worker, self.clock() - stale_after)
 
     def retry_failed(self, day: dt.date | None = None) -> int:
         """Failed deliveries (of ``day``) become pending again; sent ones are left alone."""
@@ -296,6 +268,43 @@ class Ledger:
         values.setdefault("claimed_by", None)
         with self.archive.engine.begin() as conn:
             conn.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(**values))
+
+
+def renew_claims(archive: Archive, table: Table, worker: str, now: dt.datetime) -> int:
+    """``worker``'s rows of ``table`` (a ledger: deliveries, edits) in "sending" start their lease
+    again at ``now``."""
+    with archive.engine.begin() as conn:
+        result = conn.execute(
+            update(table)
+            .where(table.c.status == "sending", table.c.claimed_by == worker)
+            .values(claimed_at=now)
+        )
+    return int(result.rowcount)
+
+
+def recover_claims(archive: Archive, table: Table, worker: str, cutoff: dt.datetime) -> int:
+    """Rows of ``table`` claimed by a dead worker go back to pending (what they recorded of their
+    progress kept): on this host, a worker whose process is gone; anywhere, a claim not renewed
+    since ``cutoff``. ``worker``'s own claims are never taken."""
+    host = socket.gethostname()
+    with archive.engine.connect() as conn:
+        claims = conn.execute(
+            select(table.c.id, table.c.claimed_by, table.c.claimed_at).where(table.c.status == "sending")
+        ).all()
+    dead = [
+        row.id
+        for row in claims
+        if row.claimed_by != worker
+        and (_dead_here(row.claimed_by or "", host) or _aware(row.claimed_at) <= cutoff)
+    ]
+    if dead:
+        with archive.engine.begin() as conn:
+            conn.execute(
+                update(table)
+                .where(table.c.id.in_(dead), table.c.status == "sending")
+                .values(status="pending", claimed_by=None)
+            )
+    return len(dead)
 
 
 def _dead_here(worker: str, host: str) -> bool:
