@@ -212,6 +212,7 @@ class Service:
             days, self.inbox.corrected = self.inbox.corrected, []
             await asyncio.to_thread(self.publisher.refresh_site, days[-1])
             self._wake.set()
+            await asyncio.to_thread(self.publisher.refresh_search_index)  # PAPERBOY_SEARCH_INDEX=always
 
     async def subscribed(self, sub: Subscription) -> dt.date | None:
         """A chat just subscribed: queue the latest digest for it (PAPERBOY_SEND_LATEST) and

@@ -24,6 +24,7 @@ def publish_json(report: Any, off: Mapping[str, str], waiting: int, backfill: bo
         "new_deliveries": report.opened,
         "site": report.site,
         "site_error": report.site_error,
+        "search_index_error": report.index_error,
         "dry_run": report.dry_run,
         "backfill": backfill,
         "sent": fanout.sent if fanout else 0,

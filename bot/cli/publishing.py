@@ -131,12 +131,18 @@ def publish(
     click.echo(
         f"{date}: {plural(report.papers, 'paper')} ({report.source}) {what} to"
         f" {plural(report.audience, 'subscriber')}"
-        + (", web archive and feeds rebuilt" if report.site and not dry_run else "")
+        + (", web archive and feeds updated" if report.site and not dry_run else "")
     )
     if report.site_error:
         click.echo(
-            f"paperboy: the web archive was not rebuilt: {report.site_error}; the deliveries go out"
-            " regardless, and `paperboy export-site` or the next publish rebuilds it",
+            f"paperboy: the web archive was not updated: {report.site_error}; the deliveries go out"
+            " regardless, and `paperboy export-site` or the next publish brings it up to date",
+            err=True,
+        )
+    if report.index_error:
+        click.echo(
+            f"paperboy: the site's search index was not rebuilt: {report.index_error}; the pages are"
+            " up to date, and the next publish or `paperboy export-site` builds it",
             err=True,
         )
     for line in explain_audience(report, publisher.off, settings, date, kinds):
