@@ -17,6 +17,7 @@ import math
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
@@ -36,6 +37,9 @@ from scheduler.fanout import Fanout, FanoutReport, Sleep
 from scheduler.ledger import Ledger, utcnow
 from scheduler.limits import DEFAULTS, Limits
 from scheduler.quota import Quota
+
+if TYPE_CHECKING:  # the site's modules load when a publish updates it
+    from bot.channels.web.update import SiteReport
 
 log = logging.getLogger("paperboy.publish")
 SITE = "web"  # the web archive and feeds: a channel with no subscribers, rebuilt on each publish
@@ -79,6 +83,8 @@ class PublishReport:
     site_error: str | None = None
     #: Why its search index could not be rebuilt (PAPERBOY_SEARCH_INDEX=always; the pages are out).
     index_error: str | None = None
+    #: What the site's update did: files written and removed, seconds, or why it exported whole.
+    site_update: SiteReport | None = None
     #: The day's publish time: who subscribed later gets no back issue (unless backfilled).
     cutoff: dt.datetime | None = None
     #: Subscribers whose channel this process has turned off, by kind: their deliveries wait.
@@ -146,6 +152,8 @@ class Publisher:
         self.editor = Editor(self.fanout, self.edits, self.contents, self.version)
         self._templates = templates
         self._contents: dict[tuple[dt.date, int], list[Paper]] = {}
+        #: What the last update of the site did (None: none yet, or it failed).
+        self.site_report: SiteReport | None = None
 
     def cutoff(self, day: dt.date) -> dt.datetime:
         """The instant ``day`` is published: subscriptions younger than it don't get the day."""
@@ -253,8 +261,10 @@ class Publisher:
             for page in self.audience(day, papers, only, who, backfill=backfill):
                 report.opened += self.ledger.open(day, page)
             if rebuild:  # after the deliveries are in the ledger: a failed rebuild loses no reader
+                self.site_report = None
                 report.site_error = await asyncio.to_thread(self.refresh_site, day)
                 report.site = report.site_error is None
+                report.site_update = self.site_report
         report.audience = who.count
         report.waiting_off = {kind: n for kind, n in who.kinds.items() if kind not in self.channels}
         if dry_run:
@@ -315,17 +325,17 @@ class Publisher:
 
     def refresh_site(self, day: dt.date) -> str | None:
         """Bring the site up to date with ``day`` (published or corrected): only the pages it
-        touches are rewritten (``bot/channels/web/update.py``). If that fails (a full disk), say
-        why and go on: the day's deliveries are already in the ledger, and the next publish or
-        `paperboy export-site` brings the site up to date."""
+        touches are rewritten (``bot/channels/web/update.py``; ``site_report`` says how many and
+        how fast). If that fails (a full disk), say why and go on: the day's deliveries are
+        already in the ledger, and the next publish or `paperboy export-site` catches up."""
         try:
-            self.rebuild_site()
+            self.site_report = self.rebuild_site()
         except Exception as exc:  # any failure of the site must not stop the day reaching readers
             log.error("publishing %s: the web archive was not updated: %s", day, exc)
             return str(exc) or type(exc).__name__
         return None
 
-    def rebuild_site(self) -> None:
+    def rebuild_site(self) -> SiteReport:
         from bot.channels.web.update import update_site
 
         templates = self._templates or Templates(DEFAULT_TEMPLATES, self.settings.templates)
@@ -345,6 +355,7 @@ class Publisher:
                 report.written,
                 report.removed,
             )
+        return report
 
     def refresh_search_index(self) -> str | None:
         """The site's search index after its pages are out, as PAPERBOY_SEARCH_INDEX says:

@@ -233,9 +233,17 @@ def _old_marker(site: Path) -> None:
         (lambda site: _old_marker(site), "older Paperboy"),
         (lambda site: (site / state.UPDATING).write_bytes(b""), "did not finish"),
         (lambda site: (site / state.SITE).write_text("{"), "damaged"),
+        (lambda site: (site / state.tag_file("vq")).unlink(), "record is damaged"),
         (lambda site: os.rename(site, site.with_name("elsewhere")), "no site yet"),
     ],
-    ids=["an earlier export", "an older paperboy's", "an interrupted update", "a damaged record", "none"],
+    ids=[
+        "an earlier export",
+        "an older paperboy's",
+        "an interrupted update",
+        "a damaged record",
+        "a record missing a tag",
+        "none",
+    ],
 )
 def test_a_folder_the_update_cannot_trust_is_exported_whole(
     seeded: Archive, tmp_path: Path, spoil: object, reason: str

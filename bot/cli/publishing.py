@@ -15,7 +15,15 @@ import click
 from bot.cli import cli
 from bot.cli._dates import parse_day
 from bot.cli._output import emit
-from bot.cli._report import explain_audience, iso_time, local, plural, publish_json, waiting_for_a_time
+from bot.cli._report import (
+    explain_audience,
+    iso_time,
+    local,
+    plural,
+    publish_json,
+    site_phrase,
+    waiting_for_a_time,
+)
 from bot.cli.archive import json_option, open_settings_archive, pass_settings
 from bot.config import Settings
 
@@ -131,7 +139,7 @@ def publish(
     click.echo(
         f"{date}: {plural(report.papers, 'paper')} ({report.source}) {what} to"
         f" {plural(report.audience, 'subscriber')}"
-        + (", web archive and feeds updated" if report.site and not dry_run else "")
+        + (site_phrase(report.site_update) if report.site and not dry_run else "")
     )
     if report.site_error:
         click.echo(

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,21 +117,31 @@ def source_json(name: str, marks: Sequence[EntryMark]) -> bytes:
     return _dump({"name": name, "entries": [[m.paper_id, m.digest, list(m.tags)] for m in marks]})
 
 
+class DamagedRecord(Exception):
+    """A file of the record is missing or unreadable: the site is exported whole instead."""
+
+
 def read_source(site: Path, name: str) -> list[EntryMark]:
-    raw = json.loads((site / source_file(name)).read_bytes())
-    return [EntryMark(paper_id, digest, tuple(tags)) for paper_id, digest, tags in raw["entries"]]
+    try:
+        raw = json.loads((site / source_file(name)).read_bytes())
+        return [EntryMark(paper_id, digest, tuple(tags)) for paper_id, digest, tags in raw["entries"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DamagedRecord(f"{source_file(name)} ({name}): {exc}") from None
 
 
 def tag_file(tag: str) -> str:
     return f"{MARKER}/tags/{tag}.json"
 
 
-def tag_json(items: Iterable[Listed]) -> bytes:
-    return _dump([list(item) for item in items])
+def tag_json(items: Sequence[Listed]) -> bytes:
+    return _dump(items)  # tuples: JSON arrays
 
 
 def read_tag(site: Path, tag: str) -> list[Listed]:
-    return [Listed(*item) for item in json.loads((site / tag_file(tag)).read_bytes())]
+    try:
+        return list(map(Listed._make, json.loads((site / tag_file(tag)).read_bytes())))
+    except (OSError, ValueError, TypeError) as exc:
+        raise DamagedRecord(f"{tag_file(tag)}: {exc}") from None
 
 
 def _dump(value: Any) -> bytes:

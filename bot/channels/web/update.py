@@ -50,6 +50,7 @@ from bot.channels.web.state import (
     MARKER,
     SITE,
     UPDATING,
+    DamagedRecord,
     SiteState,
     fingerprint,
     read_state,
@@ -81,6 +82,8 @@ class SiteReport:
     unchanged: int
     removed: int
     seconds: float
+    #: The process's CPU time meanwhile: the rest of ``seconds`` waited on the disk or the machine.
+    cpu_seconds: float
 
 
 def update_site(
@@ -88,16 +91,19 @@ def update_site(
 ) -> SiteReport:
     """Bring the export at ``target`` up to date with the archive (exported whole if need be).
     The search index (static_search.py) is left as it is: see ``refresh_index``."""
-    began = time.perf_counter()
+    began = (time.perf_counter(), time.process_time())
     expected = fingerprint(templates, base_url, site_url)
     with locked(target):
         state, reason = read_state(target, expected) if target.is_dir() else (None, "there is no site yet")
-        found = find_changes(archive, target, state) if state is not None else None
-        if state is not None and found is not None:
-            large = len(found.day_counts) >= LARGE and len(found.touched) > WHOLE_FROM * len(found.day_counts)
-            if not large:
-                return _update(archive, templates, target, state, found, base_url, site_url, began)
-            reason = f"{len(found.touched)} of {len(found.day_counts)} days changed"
+        try:
+            found = find_changes(archive, target, state) if state is not None else None
+            if state is not None and found is not None:
+                many = len(found.touched) > WHOLE_FROM * len(found.day_counts)
+                if not (many and len(found.day_counts) >= LARGE):
+                    return _update(archive, templates, target, state, found, base_url, site_url, began)
+                reason = f"{len(found.touched)} of {len(found.day_counts)} days changed"
+        except DamagedRecord as exc:  # read before anything is written: nothing is lost
+            reason = f"the site's record is damaged: {exc}"
         report = export_unlocked(
             archive,
             templates,
@@ -107,7 +113,7 @@ def update_site(
             search_index=False,
             keep_index=True,
         )
-    return SiteReport(True, reason, report.days, report.tags, report.files, 0, 0, time.perf_counter() - began)
+    return SiteReport(True, reason, report.days, report.tags, report.files, 0, 0, *_since(began))
 
 
 def refresh_search_index(target: Path, setting: str = "always") -> int:
@@ -131,7 +137,7 @@ def _update(
     found: Changed,
     base_url: str | None,
     site_url: str,
-    began: float,
+    began: tuple[float, float],
 ) -> SiteReport:
     files: dict[str, bytes] = {}
     removals: set[str] = set()
@@ -207,7 +213,7 @@ def _update(
         done.written + recorded.written,
         done.unchanged,
         done.removed,
-        time.perf_counter() - began,
+        *_since(began),
     )
 
 
@@ -264,6 +270,10 @@ def _tag_files(counts: dict[str, int]) -> set[str]:
 def _pages(count: int) -> int:
     """A tag's listing pages; none once no paper has it."""
     return tag_page_count(count) if count else 0
+
+
+def _since(began: tuple[float, float]) -> tuple[float, float]:
+    return time.perf_counter() - began[0], time.process_time() - began[1]
 
 
 def _utf8(text: str) -> bytes:
