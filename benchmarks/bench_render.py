@@ -113,16 +113,24 @@ def main() -> None:
         )
 
     work = Path(tempfile.mkdtemp(prefix="paperboy-render-bench-"))
-    url = args.db
+    try:
+        sites(work, args.db, args.papers, args.search_index)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def sites(work: Path, url: str | None, papers: int, search_index: str) -> None:
+    """The exports, and the site following publishes and a correction (on an archive of its own:
+    a copy of a SQLite --db, or one it generates; another --db is not changed, so not updated)."""
     env = dict(os.environ)
-    if url is not None and url.startswith("sqlite:///"):  # the updates change the archive: a copy
-        original = Path(url.removeprefix("sqlite:///"))
-        shutil.copyfile(original, work / "archive.db")
+    own = url is None or url.startswith("sqlite:///")
+    if url is not None and url.startswith("sqlite:///"):
+        shutil.copyfile(Path(url.removeprefix("sqlite:///")), work / "archive.db")
         url = f"sqlite:///{work}/archive.db"
     if url is None:
         docs = work / "docs"
         docs.mkdir()
-        generate(docs, args.papers)
+        generate(docs, papers)
         url = f"sqlite:///{work}/archive.db"
         env["PAPERBOY_DATABASE_URL"] = url
         subprocess.run(
@@ -130,7 +138,7 @@ def main() -> None:
         )
     env["PAPERBOY_DATABASE_URL"] = url
     # Without and with the search index, in the same run (the machine is shared: compare within it).
-    for switch in ("off", "on") if args.search_index == "both" else (args.search_index,):
+    for switch in ("off", "on") if search_index == "both" else (search_index,):
         elapsed, peak, out = export(work / "site", {**env, "PAPERBOY_SEARCH_INDEX": switch})
         print(
             f"export-site, search index {switch}: {elapsed:.1f} s,"
@@ -141,10 +149,13 @@ def main() -> None:
             size = sum(p.stat().st_size for p in index.rglob("*") if p.is_file())
             files = sum(1 for p in index.rglob("*") if p.is_file())
             print(f"  the index: {files} files, {size / 2**20:.0f} MiB")
-        else:
+        elif own:
             site_updates(work / "site", {**env, "PAPERBOY_SEARCH_INDEX": "export"}, url, elapsed)
+        else:
+            print(
+                "the site following the archive: not measured, the --db archive is not a SQLite file to copy"
+            )
         shutil.rmtree(work / "site")
-    shutil.rmtree(work)
 
 
 def export(target: Path, env: dict[str, str]) -> tuple[float, int, str]:

@@ -258,6 +258,28 @@ def test_a_folder_the_update_cannot_trust_is_exported_whole(
     assert_same_as_an_export(seeded, site, tmp_path / "fresh")
 
 
+def test_a_change_touching_much_of_a_large_archive_is_exported_whole(
+    seeded: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rewriting a quarter of a large archive's days one by one costs more than an export with
+    its worker processes (here the seeds' four days count as large)."""
+    from bot.channels.web import update
+
+    monkeypatch.setattr(update, "LARGE", 4)
+    site = tmp_path / "site"
+    made = published(seeded, site)
+    correct(seeded, without_test_task())  # that day, and its neighbour: not a quarter of 5
+    report = update_site(seeded, Templates(DEFAULT_TEMPLATES), site, base_url=SITE_URL, site_url=SITE_URL)
+    assert not report.exported
+    for day in ("2024-07-12", "2024-07-13"):
+        text = ORIGINAL.replace("2024년 7월 11일", f"2024년 7월 {day[-2:]}일")
+        seeded.ingest(parse_document(Document(f"daily-{day}.txt", text)))
+    assert made.refresh_site(DAY) is None
+    assert made.site_report is not None and made.site_report.exported
+    assert "days changed" in made.site_report.reason
+    assert_same_as_an_export(seeded, site, tmp_path / "fresh")
+
+
 def test_other_templates_or_another_paperboy_mean_an_export(
     seeded: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
