@@ -17,6 +17,7 @@ import math
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
@@ -36,6 +37,9 @@ from scheduler.fanout import Fanout, FanoutReport, Sleep
 from scheduler.ledger import Ledger, utcnow
 from scheduler.limits import DEFAULTS, Limits
 from scheduler.quota import Quota
+
+if TYPE_CHECKING:  # the site's modules load when a publish updates it
+    from bot.channels.web.update import SiteReport
 
 log = logging.getLogger("paperboy.publish")
 SITE = "web"  # the web archive and feeds: a channel with no subscribers, rebuilt on each publish
@@ -75,8 +79,12 @@ class PublishReport:
     dry_run: bool
     fanout: FanoutReport | None = None
     who: Audience = field(default_factory=Audience)
-    #: Why the web archive could not be rebuilt (the deliveries went on regardless).
+    #: Why the web archive could not be updated (the deliveries went on regardless).
     site_error: str | None = None
+    #: Why its search index could not be rebuilt (PAPERBOY_SEARCH_INDEX=always; the pages are out).
+    index_error: str | None = None
+    #: What the site's update did: files written and removed, seconds, or why it exported whole.
+    site_update: SiteReport | None = None
     #: The day's publish time: who subscribed later gets no back issue (unless backfilled).
     cutoff: dt.datetime | None = None
     #: Subscribers whose channel this process has turned off, by kind: their deliveries wait.
@@ -144,6 +152,8 @@ class Publisher:
         self.editor = Editor(self.fanout, self.edits, self.contents, self.version)
         self._templates = templates
         self._contents: dict[tuple[dt.date, int], list[Paper]] = {}
+        #: What the last update of the site did (None: none yet, or it failed).
+        self.site_report: SiteReport | None = None
 
     def cutoff(self, day: dt.date) -> dt.datetime:
         """The instant ``day`` is published: subscriptions younger than it don't get the day."""
@@ -251,14 +261,23 @@ class Publisher:
             for page in self.audience(day, papers, only, who, backfill=backfill):
                 report.opened += self.ledger.open(day, page)
             if rebuild:  # after the deliveries are in the ledger: a failed rebuild loses no reader
+                self.site_report = None
                 # In a thread: the bots that share this loop keep answering while it is written.
                 report.site_error = await asyncio.to_thread(self.refresh_site, day)
                 report.site = report.site_error is None
+                report.site_update = self.site_report
         report.audience = who.count
         report.waiting_off = {kind: n for kind, n in who.kinds.items() if kind not in self.channels}
         if dry_run:
             return report
-        report.fanout = await self.deliver()
+        # The pages are out before anything is sent (messages link to them); the search index,
+        # slow on a large archive, is built while the messages go.
+        indexing = asyncio.create_task(asyncio.to_thread(self.refresh_search_index)) if report.site else None
+        try:
+            report.fanout = await self.deliver()
+        finally:
+            if indexing is not None:
+                report.index_error = await indexing
         log.info(
             "published %s: %d papers (%s), %d subscribers, %d new deliveries",
             day,
@@ -313,28 +332,51 @@ class Publisher:
             )
 
     def refresh_site(self, day: dt.date) -> str | None:
-        """Rebuild the site; if that fails (a full disk, Pagefind out of memory), say why and go
-        on: the day's deliveries are already in the ledger, and the next publish or `paperboy
-        export-site` rebuilds the site."""
+        """Bring the site up to date with ``day`` (published or corrected): only the pages it
+        touches are rewritten (``bot/channels/web/update.py``; ``site_report`` says how many and
+        how fast). If that fails (a full disk), say why and go on: the day's deliveries are
+        already in the ledger, and the next publish or `paperboy export-site` catches up."""
         try:
-            self.rebuild_site()
+            self.site_report = self.rebuild_site()
         except Exception as exc:  # any failure of the site must not stop the day reaching readers
-            log.error("publishing %s: the web archive was not rebuilt: %s", day, exc)
+            log.error("publishing %s: the web archive was not updated: %s", day, exc)
             return str(exc) or type(exc).__name__
         return None
 
-    def rebuild_site(self) -> None:
-        from bot.channels.web.export import export_site
+    def rebuild_site(self) -> SiteReport:
+        from bot.channels.web.update import update_site
 
         templates = self._templates or Templates(DEFAULT_TEMPLATES, self.settings.templates)
-        export_site(
+        report = update_site(
             self.archive,
             templates,
             self.settings.site_dir,
             base_url=self.settings.base_url,
             site_url=self.settings.site_url,
-            search_index=self.settings.search_index == "always",
         )
+        if report.exported:
+            log.info("web archive exported whole (%s) in %.1f s", report.reason, report.seconds)
+        else:
+            log.info(
+                "web archive updated in %.2f s: %d files written, %d removed",
+                report.seconds,
+                report.written,
+                report.removed,
+            )
+        return report
+
+    def refresh_search_index(self) -> str | None:
+        """The site's search index after its pages are out, as PAPERBOY_SEARCH_INDEX says:
+        ``always`` built anew (Pagefind builds a whole index: minutes and gigabytes on a large
+        archive, README's Performance), ``off`` removed; what went wrong, if anything."""
+        from bot.channels.web.update import refresh_search_index
+
+        try:
+            refresh_search_index(self.settings.site_dir, self.settings.search_index)
+        except Exception as exc:  # the pages are out; a stale index must not stop anything
+            log.error("the web archive's search index was not rebuilt: %s", exc)
+            return str(exc) or type(exc).__name__
+        return None
 
     def _record(self, day: dt.date, papers: Sequence[Paper]) -> None:
         """The first publish of a day fixes what it sends; later ones reuse it."""

@@ -221,6 +221,7 @@ class Service:
             days, self.inbox.corrected = self.inbox.corrected, []
             await asyncio.to_thread(self.publisher.refresh_site, days[-1])
             self._wake.set()
+            await asyncio.to_thread(self.publisher.refresh_search_index)  # PAPERBOY_SEARCH_INDEX=always
 
     async def _sweep(self) -> None:
         """Curators' drafts left alone past their lifetime go (``bot.desk.drafts``)."""

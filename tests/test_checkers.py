@@ -55,6 +55,23 @@ def test_every_exported_page_of_the_seed_archive_passes_the_nu_html_checker(
     assert errors == [], f"{len(errors)} errors in {len(pages)} pages:\n" + "\n".join(errors[:20])
 
 
+def test_the_pages_of_a_long_tag_listing_pass_the_nu_html_checker(tmp_path: Path) -> None:
+    """Its pager: the first and last pages, two either side, "…" between."""
+    from bot.channels.web.site import Listed, tag_pages
+    from bot.config import DEFAULT_TEMPLATES
+    from bot.render.environment import Templates
+
+    vnu_command()
+    items = [Listed(f"2024-07-{1 + n % 28:02d}", 0, f"paper-{n}", f"Paper <{n}> & co") for n in range(1250)]
+    pages = []
+    for name, html in tag_pages(Templates(DEFAULT_TEMPLATES), "vq", items, None):
+        (tmp_path / name).write_text(html)
+        pages.append(tmp_path / name)
+    assert len(pages) == 13 and "…" in (tmp_path / "vq-7.html").read_text()
+    errors = html_errors(pages)
+    assert errors == [], "\n".join(errors[:20])
+
+
 def test_pages_of_hostile_text_pass_the_nu_html_checker(tmp_path: Path) -> None:
     """Markup-like titles, control characters, URLs with quotes and brackets in them."""
     vnu_command()

@@ -132,4 +132,4 @@ def test_a_site_that_cannot_be_rebuilt_loses_no_reader(
     assert "the folder is not empty and holds no earlier export" in report["site_error"]
     assert maildir_count(tmp_path) == 1 and (occupied / "notes.txt").read_text() == "mine"
     text = newcomer("publish", "2024-07-11")
-    assert "paperboy: the web archive was not rebuilt:" in text.err and "deliveries go out" in text.err
+    assert "paperboy: the web archive was not updated:" in text.err and "deliveries go out" in text.err

@@ -262,6 +262,10 @@ def test_the_archive_is_served_and_nothing_outside_it(site: Site, tmp_path: Path
     for path in ("/../secret.txt", "/%2e%2e/secret.txt", "/tags/..%2f..%2fsecret.txt", "/tags/%2e%2e.xml"):
         response = site.http.get(path)
         assert response.status_code == 404 and "not for the web" not in response.text, path
+    # The site's record of what it was built from is a file of the folder, not a page of the site.
+    assert (site.settings.site_dir / ".paperboy-site" / "site.json").is_file()
+    for path in ("/.paperboy-site/site.json", "/.paperboy-site/", "/tags/.hidden.html"):
+        assert site.http.get(path).status_code == 404, path
 
 
 def test_a_missing_page_is_a_404_page(site: Site) -> None:

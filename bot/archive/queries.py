@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection, Subquery, case, func, select, union
@@ -144,15 +144,23 @@ def appearances(archive: Archive, paper_id: str) -> list[Appearance]:
         return [Appearance(*row) for row in conn.execute(stmt)]
 
 
-def _day_papers() -> Subquery:
+def _day_papers(days: Collection[dt.date] | None = None, ids: Collection[str] | None = None) -> Subquery:
     """(day, paper_id) for every paper a day holds: the curator's digest of that day, and the
-    undated papers publishing gave it from the queue. A UNION, so a paper is counted once a day."""
+    undated papers publishing gave it from the queue. A UNION, so a paper is counted once a day.
+    ``days``, ``ids``: only these (filtered inside, where the indexes are)."""
     digest = (
         select(sources.c.date.label("day"), entries.c.paper_id.label("paper_id"))
         .join(entries, entries.c.source == sources.c.name)
         .where(sources.c.date.is_not(None))
     )
-    return union(digest, select(releases.c.day, releases.c.paper_id)).subquery("day_papers")
+    given = select(releases.c.day, releases.c.paper_id)
+    if days is not None:
+        digest = digest.where(sources.c.date.in_(sorted(days)))
+        given = given.where(releases.c.day.in_(sorted(days)))
+    if ids is not None:
+        digest = digest.where(entries.c.paper_id.in_(sorted(ids)))
+        given = given.where(releases.c.paper_id.in_(sorted(ids)))
+    return union(digest, given).subquery("day_papers")
 
 
 def _dates() -> Subquery:
@@ -161,13 +169,21 @@ def _dates() -> Subquery:
     return union(digest, select(releases.c.day)).subquery("dates")
 
 
-def days(archive: Archive) -> list[Day]:
+def days(archive: Archive, only: Collection[dt.date] | None = None) -> list[Day]:
     """Each day of the archive with its number of papers, newest first: the days the curator
-    wrote a digest for, and the days published from the queue."""
-    held = _day_papers()
+    wrote a digest for, and the days published from the queue (``only``: of these dates)."""
+    held = _day_papers(days=only)
     stmt = select(held.c.day, func.count()).group_by(held.c.day).order_by(held.c.day.desc())
     with archive.engine.connect() as conn:
         return [Day(date, n) for date, n in conn.execute(stmt)]
+
+
+def days_showing(archive: Archive, ids: Collection[str]) -> set[dt.date]:
+    """The days whose papers include any of ``ids``: the day pages that show them."""
+    held = _day_papers(ids=ids)
+    stmt = select(held.c.day).distinct()
+    with archive.engine.connect() as conn:
+        return set(conn.scalars(stmt)) if ids else set()
 
 
 def nearby_days(archive: Archive, day: dt.date, count: int = 3) -> list[dt.date]:
@@ -242,14 +258,20 @@ def latest_day(archive: Archive, upto: dt.date | None = None) -> tuple[dt.date, 
 
 def latest_papers(archive: Archive, limit: int, tag: str | None = None) -> list[Paper]:
     """The newest papers a digest has featured (the queue excluded), optionally one tag's."""
+    with archive.engine.connect() as conn:
+        return load_papers(conn, [paper_id for paper_id, _ in latest_ids_in(conn, limit, tag)])
+
+
+def latest_ids_in(conn: Connection, limit: int, tag: str | None = None) -> list[tuple[str, dt.date]]:
+    """``latest_papers``' ids with their dates, without reading the papers."""
     if tag is None:
-        stmt = select(papers.c.id).where(papers.c.date.is_not(None))
+        stmt = select(papers.c.id, papers.c.date).where(papers.c.date.is_not(None))
         stmt = stmt.order_by(papers.c.date.desc(), papers.c.id.desc()).limit(limit)
     else:
-        stmt = select(paper_tags.c.paper_id).where(paper_tags.c.tag == tag, paper_tags.c.date.is_not(None))
+        stmt = select(paper_tags.c.paper_id, paper_tags.c.date)
+        stmt = stmt.where(paper_tags.c.tag == tag, paper_tags.c.date.is_not(None))
         stmt = stmt.order_by(paper_tags.c.date.desc(), paper_tags.c.paper_id.desc()).limit(limit)
-    with archive.engine.connect() as conn:
-        return load_papers(conn, list(conn.scalars(stmt)))
+    return [(paper_id, day) for paper_id, day in conn.execute(stmt)]
 
 
 def stats(archive: Archive) -> Stats:

@@ -8,7 +8,9 @@ both formats and through any change of the site's address, so readers never see 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import html
+import re
+from collections.abc import Collection, Iterable, Sequence
 from typing import Literal
 
 from feedgen.feed import FeedGenerator
@@ -22,6 +24,15 @@ KINDS: tuple[Kind, ...] = ("rss", "atom")
 ITEMS = 50
 #: When an archive has no dated paper yet, its feeds still need a fixed date.
 EMPTY_ARCHIVE_DATE = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+#: How feedgen (pretty-printed) opens and closes an entry, and ends a feed.
+_ENTRY: dict[Kind, tuple[bytes, bytes]] = {
+    "atom": (b"  <entry>\n", b"  </entry>\n"),
+    "rss": (b"    <item>\n", b"    </item>\n"),
+}
+_CLOSING: dict[Kind, bytes] = {"atom": b"</feed>\n", "rss": b"  </channel>\n</rss>\n"}
+#: An entry's id (Atom) or guid (RSS). Text in a feed has its '<' escaped, so only the element
+#: itself can close with ``</id>`` or ``</guid>``.
+_GUID = re.compile(rb">urn:paperboy:paper:([^<]*)</(?:id|guid)>")
 
 
 def feed_path(kind: Kind, tag: str | None = None) -> str:
@@ -47,8 +58,69 @@ def build_feeds(
     kinds: Sequence[Kind] = KINDS,
 ) -> dict[Kind, bytes]:
     """The same papers as RSS and as Atom; each item's content is rendered once for both."""
-    items = [_item(templates, paper, site_url) for paper in papers if paper.date][:ITEMS]
-    return {kind: _feed(items, kind, site_url, tag) for kind in kinds}
+    entries = Entries(templates, site_url, kinds)
+    entries.render(papers)
+    ranked = [(paper.id, paper.date) for paper in papers if paper.date][:ITEMS]
+    return {kind: entries.feed(kind, ranked, tag) for kind in kinds}
+
+
+class Entries:
+    """Feed entries, each rendered once for every feed that holds it.
+
+    An entry's XML does not depend on its feed (the main feed, a tag's), and feedgen writes each
+    one as a block of lines of its own, so a feed is its header and its entries' blocks. The
+    export renders a paper's entry once for all its tags' feeds; the site's update takes the
+    entries of unchanged papers from the feeds it wrote before (``remember``) and renders only
+    the changed ones, and the bytes come out the same either way.
+    """
+
+    def __init__(self, templates: Templates, site_url: str, kinds: Sequence[Kind] = KINDS) -> None:
+        self.templates = templates
+        self.site_url = site_url
+        self.blocks: dict[Kind, dict[str, bytes]] = {kind: {} for kind in kinds}
+
+    def render(self, papers: Iterable[Paper]) -> None:
+        """Render the entries of ``papers`` (the dated ones), replacing any remembered."""
+        items = [_item(self.templates, paper, self.site_url) for paper in papers if paper.date]
+        for kind, blocks in self.blocks.items():
+            blocks.update(split_entries(_feed(items, kind, self.site_url, None, None), kind))
+
+    def remember(self, kind: Kind, xml: bytes, *, unless: Collection[str] = ()) -> None:
+        """Keep the entries of a feed written before, but those of the papers ``unless``."""
+        if kind in self.blocks:
+            for paper_id, block in split_entries(xml, kind).items():
+                if paper_id not in unless:
+                    self.blocks[kind].setdefault(paper_id, block)
+
+    def missing(self, ids: Iterable[str]) -> set[str]:
+        return {paper_id for paper_id in ids for blocks in self.blocks.values() if paper_id not in blocks}
+
+    def feed(self, kind: Kind, ranked: Sequence[tuple[str, dt.date | None]], tag: str | None) -> bytes:
+        """The feed of the papers ``ranked`` (id, date; newest first), whose entries are here."""
+        dates = [day for _, day in ranked if day]
+        head = _feed([], kind, self.site_url, tag, max(dates) if dates else None)
+        closing = _CLOSING[kind]
+        if not head.endswith(closing):  # feedgen changed how it writes a feed: say so, loudly
+            raise RuntimeError(f"a {kind} feed from feedgen does not end with {closing!r}")
+        blocks = self.blocks[kind]
+        return head[: -len(closing)] + b"".join(blocks[paper_id] for paper_id, _ in ranked) + closing
+
+
+def split_entries(xml: bytes, kind: Kind) -> dict[str, bytes]:
+    """Each entry's block of lines in a feed feedgen wrote, by paper id."""
+    opening, closing = _ENTRY[kind]
+    found: dict[str, bytes] = {}
+    position = xml.find(b"\n" + opening) + 1
+    while position > 0 and xml.startswith(opening, position):
+        end = xml.find(closing, position)
+        if end < 0:
+            break
+        block = xml[position : end + len(closing)]
+        guid = _GUID.search(block)
+        if guid is not None:
+            found[html.unescape(guid.group(1).decode("utf-8"))] = block
+        position = end + len(closing)
+    return found
 
 
 def _item(templates: Templates, paper: Paper, site_url: str) -> tuple[PaperView, str]:
@@ -57,7 +129,9 @@ def _item(templates: Templates, paper: Paper, site_url: str) -> tuple[PaperView,
     return view, templates.render("feed/item.html", context)
 
 
-def _feed(items: Sequence[tuple[PaperView, str]], kind: Kind, site_url: str, tag: str | None) -> bytes:
+def _feed(
+    items: Sequence[tuple[PaperView, str]], kind: Kind, site_url: str, tag: str | None, newest: dt.date | None
+) -> bytes:
     generator = FeedGenerator()
     home = f"{site_url}/tags/{tag}.html" if tag else f"{site_url}/"
     generator.id(home)
@@ -72,9 +146,9 @@ def _feed(items: Sequence[tuple[PaperView, str]], kind: Kind, site_url: str, tag
     # feedgen writes the last link as RSS's <channel><link>: self first, the page last.
     generator.link(href=f"{site_url}/{feed_path(kind, tag)}", rel="self")
     generator.link(href=home, rel="alternate")
-    newest = _midnight(max(view.date for view, _ in items if view.date)) if items else EMPTY_ARCHIVE_DATE
-    generator.updated(newest)
-    generator.lastBuildDate(newest)
+    updated = _midnight(newest) if newest else EMPTY_ARCHIVE_DATE
+    generator.updated(updated)
+    generator.lastBuildDate(updated)
     for view, content in items:
         assert view.date is not None
         entry = generator.add_entry(order="append")

@@ -24,6 +24,8 @@ def publish_json(report: Any, off: Mapping[str, str], waiting: int, backfill: bo
         "new_deliveries": report.opened,
         "site": report.site,
         "site_error": report.site_error,
+        "search_index_error": report.index_error,
+        "site_update": _site_update(report.site_update),
         "dry_run": report.dry_run,
         "backfill": backfill,
         "sent": fanout.sent if fanout else 0,
@@ -102,3 +104,27 @@ def local(when: dt.datetime, settings: Settings) -> str:
     if when.microsecond:
         when = when.replace(microsecond=0) + dt.timedelta(seconds=1)
     return when.astimezone(settings.timezone).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def _site_update(update: Any) -> dict[str, Any] | None:
+    """What the site's update did: files written and removed and how long it took, or why the
+    site was exported whole instead."""
+    if update is None:
+        return None
+    return {
+        "exported_whole": update.reason if update.exported else None,
+        "files_written": update.written,
+        "files_removed": update.removed,
+        "seconds": round(update.seconds, 3),
+        "cpu_seconds": round(update.cpu_seconds, 3),
+    }
+
+
+def site_phrase(update: Any) -> str:
+    """``, web archive and feeds updated (1,959 files in 1.62 s)``: the end of publish's first line."""
+    if update is None:
+        return ", web archive and feeds updated"
+    done = f"({update.written:,} files in {update.seconds:.2f} s)"
+    if update.exported:
+        return f", web archive and feeds exported whole {done}: {update.reason}"
+    return f", web archive and feeds updated {done}"

@@ -80,6 +80,7 @@ def ingest(
     # Only --json needs the digests afterwards; otherwise memory stays flat however many files.
     kept: list[dict[str, Any]] = []
     read = papers = 0
+    corrected = False
     try:
         with progress(len(files), "ingesting", "file") as advance:
             for path, digest in parse_many(files, options):
@@ -104,6 +105,7 @@ def ingest(
                         + (f", {report.removed} dropped" if report.removed else "")
                     )
                 if report.correction is not None:
+                    corrected = True
                     if as_json:
                         kept[-1]["correction"] = correction_json(report.correction)
                     else:
@@ -117,6 +119,10 @@ def ingest(
             if len(files) >= 20 and sys.stderr.isatty():
                 click.echo("indexing for search...", err=True)
             archive.index_pending()  # once for the whole call: see bot.archive.ingest.index_pending
+            if corrected:  # a day that had gone out changed: its pages and feeds follow at once
+                from bot.cli._site import update_site_for
+
+                update_site_for(settings, archive, quiet=as_json)
     finally:
         if archive is not None:
             archive.close()

@@ -15,7 +15,15 @@ import click
 from bot.cli import cli
 from bot.cli._dates import parse_day
 from bot.cli._output import emit
-from bot.cli._report import explain_audience, iso_time, local, plural, publish_json, waiting_for_a_time
+from bot.cli._report import (
+    explain_audience,
+    iso_time,
+    local,
+    plural,
+    publish_json,
+    site_phrase,
+    waiting_for_a_time,
+)
 from bot.cli.archive import json_option, open_settings_archive, pass_settings
 from bot.config import Settings
 from bot.errors import ConfigError
@@ -151,12 +159,18 @@ def publish(
     click.echo(
         f"{date}: {plural(report.papers, 'paper')} ({report.source}) {what} to"
         f" {plural(report.audience, 'subscriber')}"
-        + (", web archive and feeds rebuilt" if report.site and not dry_run else "")
+        + (site_phrase(report.site_update) if report.site and not dry_run else "")
     )
     if report.site_error:
         click.echo(
-            f"paperboy: the web archive was not rebuilt: {report.site_error}; the deliveries go out"
-            " regardless, and `paperboy export-site` or the next publish rebuilds it",
+            f"paperboy: the web archive was not updated: {report.site_error}; the deliveries go out"
+            " regardless, and `paperboy export-site` or the next publish brings it up to date",
+            err=True,
+        )
+    if report.index_error:
+        click.echo(
+            f"paperboy: the site's search index was not rebuilt: {report.index_error}; the pages are"
+            " up to date, and the next publish or `paperboy export-site` builds it",
             err=True,
         )
     for line in explain_audience(report, publisher.off, settings, date, kinds):

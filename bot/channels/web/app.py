@@ -8,6 +8,7 @@ are pages that say what is wrong: never a traceback, whatever went wrong inside.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -48,7 +49,7 @@ def make_app(
     own: list[BaseRoute] = [*routes, *Reading(archive, site, settings.site_url, pages).routes()]
     if mailer is not None:
         own += SignupPages(archive, settings, mailer, pages, clock).routes()
-    own.append(Mount("/", StaticFiles(directory=site, html=True, check_dir=False), name="archive"))
+    own.append(Mount("/", _SiteFiles(directory=site, html=True, check_dir=False), name="archive"))
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -91,6 +92,16 @@ def make_app(
         ],
         exception_handlers=handlers,
     )
+
+
+class _SiteFiles(StaticFiles):
+    """The exported files, but none whose name starts with a dot: the site's own record
+    (``.paperboy-site/``) and the temporary files of an update under way are not pages."""
+
+    def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
+        if any(part.startswith(".") and part != "." for part in path.replace("\\", "/").split("/")):
+            return "", None
+        return super().lookup_path(path)
 
 
 def _not_found(pages: Pages, request: Request, *, signup: bool) -> Response:

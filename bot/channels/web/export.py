@@ -3,7 +3,8 @@
 The site is written into a fresh folder beside DIR and swapped in at the end, so a web server
 never serves half an export and papers that left the archive leave the site. The search index
 for static hosts (static_search.py) is built in that folder too, before the swap. DIR is
-replaced only if it is empty or holds an earlier export (marked by MARKER).
+replaced only if it is empty or holds an earlier export (marked by MARKER, the record of what
+the site was built from that later updates start from: state.py, update.py).
 
 Pages are independent, so a large archive is rendered by a few worker processes (rendering is
 pure Python, one core each), each reading the archive through its own connection; files are
@@ -23,25 +24,38 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from bot.archive import queries
+from bot.archive import changes, queries
 from bot.archive.store import Archive, open_archive
-from bot.channels.feeds import ITEMS, build_feeds, feed_path
+from bot.channels.feeds import ITEMS, Entries, feed_path
+from bot.channels.web.files import locked
 from bot.channels.web.site import (
     Listed,
     day_page,
     index_page,
+    listing_sorted,
     paper_page,
     search_page,
     tag_pages,
     tags_page,
 )
-from bot.channels.web.static_search import build_index, check_pagefind
+from bot.channels.web.state import (
+    MARKER,
+    SITE,
+    SiteState,
+    fingerprint,
+    site_json,
+    source_file,
+    source_json,
+    tag_file,
+    tag_json,
+)
+from bot.channels.web.static_search import INDEX_FOLDER, build_index, check_pagefind
 from bot.errors import InputError
 from bot.models import TagCount
 from bot.render.context import digest_view
 from bot.render.environment import Templates
 
-MARKER = ".paperboy-site"
+__all__ = ["MARKER", "ExportReport", "export_site", "export_unlocked", "static_files"]
 TOP_TAGS = 30
 WRITERS = 4
 #: Below this many days one process is faster than starting workers.
@@ -74,6 +88,11 @@ class _Setup:
 _DayJob = list[tuple[queries.Day, Any, Any]]
 # Per tag: its listed papers, newest first.
 _TagJob = list[tuple[str, list[Listed]]]
+#: What the record's folder says of itself.
+README = b"""Written by Paperboy: what this site was built from, so that publishing or correcting a day
+rewrites only the pages it touches. Delete this folder and the next publish exports the site
+whole. It need not be uploaded to a static host.
+"""
 
 
 def export_site(
@@ -87,6 +106,24 @@ def export_site(
 ) -> ExportReport:
     """Export the archive to ``target``; with ``search_index``, the paper pages are indexed for
     the site's own search (static_search.py) inside the work folder, before it is swapped in."""
+    with locked(target):
+        return export_unlocked(
+            archive, templates, target, base_url=base_url, site_url=site_url, search_index=search_index
+        )
+
+
+def export_unlocked(
+    archive: Archive,
+    templates: Templates,
+    target: Path,
+    *,
+    base_url: str | None,
+    site_url: str,
+    search_index: bool,
+    keep_index: bool = False,
+) -> ExportReport:
+    """``export_site`` for a caller holding the folder's lock; ``keep_index``: without an index
+    of its own, the export keeps the one the folder had (an update's export)."""
     _check_target(target)
     if search_index:
         check_pagefind()  # before any work: a broken install costs no export
@@ -101,12 +138,11 @@ def export_site(
             site_url,
             work,
         )
-        report = _export(archive, templates, setup)
+        report = _export(archive, templates, setup, fingerprint(templates, base_url, site_url))
         if search_index and report.papers:  # Pagefind refuses to index nothing
             report = replace(report, files=report.files + build_index(work))
-        (work / MARKER).write_text(
-            "written by paperboy export-site; this folder is replaced on each export\n"
-        )
+        elif keep_index and (target / INDEX_FOLDER).is_dir():
+            (target / INDEX_FOLDER).rename(work / INDEX_FOLDER)
         _swap(work, target)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
@@ -114,9 +150,21 @@ def export_site(
     return report
 
 
-def _export(archive: Archive, templates: Templates, setup: _Setup) -> ExportReport:
-    for folder in ("days", "papers", "tags"):
-        (setup.out / folder).mkdir()
+def static_files(templates: Templates, base_url: str | None) -> dict[str, str]:
+    """The pages and files that depend on no paper: the look and the in-browser search."""
+    return {
+        "style.css": templates.render("web/style.css", {}),
+        "search.html": search_page(templates, base_url),
+        "search.js": templates.render("web/search.js", {}),
+    }
+
+
+def _export(archive: Archive, templates: Templates, setup: _Setup, printed: str) -> ExportReport:
+    for folder in ("days", "papers", "tags", f"{MARKER}/sources", f"{MARKER}/tags"):
+        (setup.out / folder).mkdir(parents=True)
+    # What the archive holds, read first: a change made while the pages render shows next time.
+    marks, released = changes.source_marks(archive), changes.release_marks(archive)
+    entries = changes.entry_marks(archive)
     days = queries.days(archive)
     day_jobs = [
         [
@@ -128,32 +176,44 @@ def _export(archive: Archive, templates: Templates, setup: _Setup) -> ExportRepo
     writer = _Writer(setup.out)
     try:
         with _Runner(setup, archive, templates, parallel=len(days) >= PARALLEL_FROM) as runner:
-            listed: dict[str, list[tuple[int, int, Listed]]] = defaultdict(list)
+            listed: dict[str, list[Listed]] = defaultdict(list)
             papers = files = 0
             for day_papers, day_files, rows in runner.map(_run_days, day_jobs):
                 papers += day_papers
                 files += day_files
-                for tag, order, item in rows:
-                    listed[tag].append((-item.date.toordinal(), order, item))
-            by_tag = {tag: [item for *_, item in sorted(rows)] for tag, rows in listed.items()}
+                for tag, item in rows:
+                    listed[tag].append(item)
+            by_tag = {tag: listing_sorted(items) for tag, items in listed.items()}
             tags = sorted(by_tag)
             tag_jobs = [
-                [(tag, by_tag[tag]) for tag in tags[start : start + TAGS_PER_JOB]]
-                for start in range(0, len(tags), TAGS_PER_JOB)
+                [(tag, by_tag[tag]) for tag in chunk]
+                for chunk in (
+                    tags[start : start + TAGS_PER_JOB] for start in range(0, len(tags), TAGS_PER_JOB)
+                )
             ]
             files += sum(runner.map(_run_tags, tag_jobs))
 
         counts = sorted(
             (TagCount(t, len(items)) for t, items in by_tag.items()), key=lambda tc: (-tc.count, tc.tag)
         )
-        writer("style.css", templates.render("web/style.css", {}))
-        writer("search.html", search_page(templates, setup.base_url))
-        writer("search.js", templates.render("web/search.js", {}))
+        for name, text in static_files(templates, setup.base_url).items():
+            writer(name, text)
         writer("index.html", index_page(templates, days, counts[:TOP_TAGS], setup.base_url))
         writer("tags/index.html", tags_page(templates, counts, setup.base_url))
+        main = Entries(templates, setup.site_url)
         newest = queries.latest_papers(archive, ITEMS)
-        for kind, xml in build_feeds(templates, newest, site_url=setup.site_url).items():
-            writer(feed_path(kind), xml)
+        main.render(newest)
+        for kind in main.blocks:
+            writer(feed_path(kind), main.feed(kind, [(p.id, p.date) for p in newest], None))
+        # The record of what the site was built from (state.py).
+        day_counts = {day.date: day.entries for day in days}
+        tag_counts = {tag: len(items) for tag, items in by_tag.items()}
+        writer(SITE, site_json(SiteState(printed, marks, released, day_counts, tag_counts)))
+        writer(f"{MARKER}/README", README)
+        for name, found in entries.items():
+            writer(source_file(name), source_json(name, found))
+        for tag, items in by_tag.items():
+            writer(tag_file(tag), tag_json(items))
         files += writer.close()
     finally:
         writer.close()
@@ -177,7 +237,7 @@ def _start_worker(setup: _Setup) -> None:
     _worker = _Worker(archive, Templates(setup.shipped, setup.override), setup, _Writer(setup.out))
 
 
-def _run_days(job: _DayJob) -> tuple[int, int, list[tuple[str, int, Listed]]]:
+def _run_days(job: _DayJob) -> tuple[int, int, list[tuple[str, Listed]]]:
     """Each day's page and the pages of the papers it featured first; their tag listings."""
     assert _worker is not None
     worker, papers, rows = _worker, 0, []
@@ -191,22 +251,23 @@ def _run_days(job: _DayJob) -> tuple[int, int, list[tuple[str, int, Listed]]]:
                 continue  # featured again later: its page and listings belong to its first day
             worker.write(f"papers/{view.id}.html", paper_page(worker.templates, view, worker.setup.base_url))
             papers += 1
-            rows += [(tag, order, Listed(day.date, view.id, view.title)) for tag in view.tags]
+            line = Listed(day.date.isoformat(), order, view.id, view.title)
+            rows += [(tag, line) for tag in view.tags]
     return papers, worker.write.flush(), rows
 
 
 def _run_tags(job: _TagJob) -> int:
-    """Each tag's listing pages and its two feeds."""
+    """Each tag's listing pages and its two feeds (a paper's entry rendered once for all its tags)."""
     assert _worker is not None
     worker = _worker
+    entries = Entries(worker.templates, worker.setup.site_url)
     for tag, items in job:
         for name, html in tag_pages(worker.templates, tag, items, worker.setup.base_url):
             worker.write(f"tags/{name}", html)
         newest = queries.latest_papers(worker.archive, ITEMS, tag=tag)
-        for kind, xml in build_feeds(
-            worker.templates, newest, site_url=worker.setup.site_url, tag=tag
-        ).items():
-            worker.write(feed_path(kind, tag), xml)
+        entries.render(p for p in newest if p.id in entries.missing([p.id]))
+        for kind in entries.blocks:
+            worker.write(feed_path(kind, tag), entries.feed(kind, [(p.id, p.date) for p in newest], tag))
     return worker.write.flush()
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterable, Sequence
+from operator import attrgetter
+from typing import Any, NamedTuple
 
 from bot.archive.queries import Day
 from bot.models import TagCount
@@ -18,13 +18,22 @@ from bot.render.environment import Templates
 TAG_PAGE_SIZE = 100
 
 
-@dataclass(frozen=True)
-class Listed:
-    """A paper as a line on a tag page."""
+class Listed(NamedTuple):
+    """A paper as a line on a tag page: its first day (ISO), its place among that day's papers
+    (what orders a day's papers in the listing), its id and title. A tuple: a large tag's listing
+    is read, sorted, compared and written often (update.py, state.py)."""
 
-    date: dt.date
+    date: str
+    order: int
     id: str
     title: str
+
+
+def listing_sorted(items: Iterable[Listed]) -> list[Listed]:
+    """A tag's listing: newest day first, then in the day's order."""
+    ordered = sorted(items, key=attrgetter("order"))
+    ordered.sort(key=attrgetter("date"), reverse=True)  # stable: the day's order stays
+    return ordered
 
 
 def day_page(
@@ -64,7 +73,7 @@ def tag_pages(
     templates: Templates, tag: str, entries: Sequence[Listed], base_url: str | None
 ) -> list[tuple[str, str]]:
     """(file name, HTML) for each page of a tag's listing, newest first: vq.html, vq-2.html..."""
-    pages = max(1, math.ceil(len(entries) / TAG_PAGE_SIZE))
+    pages = tag_page_count(len(entries))
     rendered = []
     for page in range(1, pages + 1):
         chunk = entries[(page - 1) * TAG_PAGE_SIZE : page * TAG_PAGE_SIZE]
@@ -74,6 +83,11 @@ def tag_pages(
         name = f"{tag}.html" if page == 1 else f"{tag}-{page}.html"
         rendered.append((name, templates.render("web/tag.html", context)))
     return rendered
+
+
+def tag_page_count(papers: int) -> int:
+    """How many listing pages a tag of ``papers`` has (one, even empty, as a page says so)."""
+    return max(1, math.ceil(papers / TAG_PAGE_SIZE))
 
 
 def search_page(templates: Templates, base_url: str | None) -> str:

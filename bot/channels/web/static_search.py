@@ -15,6 +15,7 @@ never meets a half-built index; a missing or broken binary stops the export with
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 from pathlib import Path
@@ -82,9 +83,9 @@ def check_pagefind() -> str:
     return version.removeprefix("pagefind ")
 
 
-def build_index(site: Path) -> int:
-    """Index the paper pages of the export at ``site`` into ``site/pagefind``; the number of
-    files written there. ``SearchIndexError`` if Pagefind fails."""
+def build_index(site: Path, folder_name: str = INDEX_FOLDER) -> int:
+    """Index the paper pages of the export at ``site`` into ``site/pagefind`` (or another
+    folder in it); the number of files written there. ``SearchIndexError`` if Pagefind fails."""
     binary = pagefind_binary()
     site = site.resolve()  # Pagefind runs from inside it
     command = [
@@ -94,7 +95,7 @@ def build_index(site: Path) -> int:
         "--glob",
         PAGES,
         "--output-subdir",
-        INDEX_FOLDER,
+        folder_name,
         "--quiet",
     ]
     try:
@@ -113,16 +114,36 @@ def build_index(site: Path) -> int:
     if done.returncode != 0:
         said = _said(done) or f"exit status {done.returncode}"
         raise SearchIndexError(f"Pagefind could not build the search index: {said}")
-    folder = site / INDEX_FOLDER
+    folder = site / folder_name
     if not (folder / "pagefind.js").is_file() or not (folder / "pagefind-entry.json").is_file():
         said = _said(done)
         raise SearchIndexError(
-            f"Pagefind finished without writing the index into {INDEX_FOLDER}/"
-            + (f": {said}" if said else "")
+            f"Pagefind finished without writing the index into {folder_name}/" + (f": {said}" if said else "")
         )
     for unused in (*folder.glob("pagefind-*ui.*"), *folder.glob("pagefind-highlight.*")):
         unused.unlink()  # Pagefind's ready-made search widgets: search.js uses its API alone
     return sum(1 for path in folder.rglob("*") if path.is_file())
+
+
+def refresh_index(site: Path) -> int:
+    """Index the pages of the site at ``site`` anew, beside the index it has, then put the new
+    one in its place (two renames: a search starting in between finds no index, and one
+    under way may miss a part of it). The number of files of the new index."""
+    if not any((site / "papers").glob("*.html")):
+        return 0  # Pagefind refuses to index nothing
+    fresh, old = site / f".{INDEX_FOLDER}-new", site / f".{INDEX_FOLDER}-old"
+    for leftover in (fresh, old):
+        shutil.rmtree(leftover, ignore_errors=True)
+    try:
+        files = build_index(site, fresh.name)
+    except BaseException:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise
+    if (site / INDEX_FOLDER).exists():
+        (site / INDEX_FOLDER).rename(old)
+    fresh.rename(site / INDEX_FOLDER)
+    shutil.rmtree(old, ignore_errors=True)
+    return files
 
 
 def _from_environment(binary: Path) -> bool:
