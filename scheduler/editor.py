@@ -249,7 +249,7 @@ class Editor:
         async with pacer.slots:
             pace = pacer.pace(sub.target)
             await self.fanout.retrying(lambda: channel.send(sub.target, rendered, pace), pace)
-        self.ledger.finish(job, job.sent_ids, None)
+        self.ledger.finish(job, job.sent_ids, None, edited=1)
         report.corrected += 1
         report.messages += 1
 

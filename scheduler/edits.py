@@ -179,7 +179,9 @@ class EditLedger:
             last_error=error,
         )
 
-    def finish(self, job: EditJob, final: Sequence[str], error: str | None) -> None:
+    def finish(
+        self, job: EditJob, final: Sequence[str], error: str | None, *, edited: int | None = None
+    ) -> None:
         """The row is done (``failed`` if a step was refused); the delivery's messages now show
         this correction."""
         now = self.clock()
@@ -190,6 +192,7 @@ class EditLedger:
                 .values(
                     status="failed" if error else "done",
                     claimed_by=None,
+                    **({} if edited is None else {"edited": edited}),  # else as the steps recorded it
                     done_at=now,
                     last_error=error,
                     attempts=edits.c.attempts + 1,

@@ -76,6 +76,16 @@ class Ledger:
             after = conn.execute(select(func.count()).where(deliveries.c.day == day)).scalar_one()
         return int(after - before)
 
+    def holders(self, day: dt.date, subscription_ids: Sequence[int]) -> set[int]:
+        """Which of these subscriptions have a delivery of ``day`` (sent or on its way)."""
+        if not subscription_ids:
+            return set()
+        stmt = select(deliveries.c.subscription_id).where(
+            deliveries.c.day == day, deliveries.c.subscription_id.in_(list(subscription_ids))
+        )
+        with self.archive.engine.connect() as conn:
+            return set(conn.scalars(stmt))
+
     def claim(self, kinds: Sequence[str], limit: int, quotas: Sequence[Quota] = ()) -> list[Delivery]:
         """Take up to ``limit`` due deliveries for these kinds; nobody else will send them.
 

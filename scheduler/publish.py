@@ -217,15 +217,18 @@ class Publisher:
         cutoff = self.cutoff(day)
         for page in subscriptions.active_pages(self.archive, AUDIENCE_PAGE):
             chosen = []
+            # Who joined later but has the day already (a backfill, a welcome): not passed over.
+            has_it = self.ledger.holders(day, [sub.id for sub in page if sub.created > cutoff])
             for sub in page:
                 if kinds is not None and sub.kind not in kinds:
                     continue  # counted above
-                if sub.created > cutoff and not backfill:
+                later = sub.created > cutoff and sub.id not in has_it
+                if later and not backfill:
                     who.passed_over["joined_after"] += 1
                 elif not any(sub.wants(paper.tags) for paper in papers):
                     who.passed_over["tags"] += 1
                 else:
-                    who.backfilled += sub.created > cutoff
+                    who.backfilled += later
                     who.kinds[sub.kind] += 1
                     chosen.append(sub)
             yield chosen

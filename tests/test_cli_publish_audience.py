@@ -60,6 +60,8 @@ def test_a_newcomer_reads_why_an_old_day_went_to_nobody_and_backfills_it(
     again = newcomer("publish", "2024-07-11", "--backfill", "--json").json()
     assert (again["new_deliveries"], again["sent"]) == (0, 0)  # the ledger: once each
     assert maildir_count(tmp_path) == 1
+    plain = newcomer("publish", "2024-07-11")  # who has the day already is not passed over
+    assert "went to 1 subscriber," in plain.out and "passed over" not in plain.out, plain.out
 
 
 def test_each_reason_is_counted_and_said(newcomer: CliRunner) -> None:

@@ -8,6 +8,7 @@ import click
 from bot.cli import cli
 from bot.cli._dates import parse_day
 from bot.cli._output import correction_json, emit
+from bot.cli._report import plural
 from bot.cli.archive import json_option, open_settings_archive, pass_settings
 from bot.config import Settings
 
@@ -50,7 +51,8 @@ def list_corrections(settings: Settings, day: str | None, as_json: bool) -> None
         when = created.astimezone(settings.timezone).strftime("%Y-%m-%d %H:%M")
         click.echo(
             f"#{correction.id}  {correction.day}  from {correction.source} at {when}: {correction.summary()};"
-            f" {counts['done']} deliveries corrected ({counts['messages']} messages),"
+            f" {plural(counts['done'], 'delivery', 'deliveries')} corrected"
+            f" ({plural(counts['messages'], 'message')}),"
             f" {counts['pending'] + counts['sending']} pending, {counts['failed']} failed"
         )
         for change in correction.changes:

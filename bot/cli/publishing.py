@@ -182,7 +182,8 @@ def publish(
     if edits and (edits.corrected or edits.failed or edits.deferred):
         corrected = plural(edits.corrected, "delivery", "deliveries")
         click.echo(
-            f"corrected {corrected} ({plural(edits.messages, 'message')} edited, sent or deleted),"
+            f"corrected {corrected} ({plural(edits.messages, 'message')} edited, sent or deleted;"
+            " an email counts one),"
             f" failed {edits.failed}" + (f", {edits.deferred} to retry later" if edits.deferred else "")
         )
     if later and next_due and not dry_run:
