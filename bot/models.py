@@ -38,6 +38,8 @@ class Paper:
     date: dt.date | None = None
     #: Every day that featured the paper, first first (a paper can be written up again later).
     days: tuple[dt.date, ...] = ()
+    #: When a correction of a day that had gone out last changed it (None: never).
+    corrected: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

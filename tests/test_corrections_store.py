@@ -130,3 +130,34 @@ def test_the_same_post_under_another_name_records_no_correction(seeded: Archive,
     report = ingest(seeded, post(tmp_path, "copy.txt", ORIGINAL))
     assert report.correction is None  # type: ignore[attr-defined]
     assert len(queries.day_papers(seeded, DAY)) == 6
+
+
+def test_a_corrected_paper_keeps_its_feed_guid_and_gets_a_new_updated(
+    seeded: Archive, tmp_path: Path
+) -> None:
+    import feedparser
+
+    from bot.channels.feeds import build_feeds
+    from bot.config import DEFAULT_TEMPLATES
+    from bot.render.environment import Templates
+
+    templates = Templates(DEFAULT_TEMPLATES)
+    publish(seeded)
+
+    def entries() -> dict[str, object]:
+        papers = queries.latest_papers(seeded, 50)
+        atom = build_feeds(templates, papers, site_url="https://papers.example")["atom"]
+        return {entry.id: entry for entry in feedparser.parse(atom).entries}
+
+    before = entries()
+    ingest(
+        seeded,
+        post(tmp_path, "corrected.txt", ORIGINAL.replace(MARS_TYPO, "Fine-Grained Text-to-Image Synthesis")),
+    )
+    after = entries()
+    assert before.keys() == after.keys()  # the same guids: nobody sees the paper twice
+    mars = next(key for key in after if "mars-mixture" in key)
+    assert after[mars].title.endswith("Fine-Grained Text-to-Image Synthesis")  # type: ignore[attr-defined]
+    assert after[mars].updated > before[mars].updated  # type: ignore[attr-defined]
+    unchanged = [key for key in after if key != mars]
+    assert all(after[key].updated == before[key].updated for key in unchanged)  # type: ignore[attr-defined]

@@ -28,7 +28,7 @@ from bot.archive.corrections import (
 from bot.archive.ingest import IngestReport, write_digest
 from bot.archive.queries import day_papers_in, load_papers
 from bot.archive.rows import paper_to_json
-from bot.archive.schema import corrections, publications, sources
+from bot.archive.schema import corrections, papers, publications, sources
 from bot.archive.store import Archive
 from bot.models import Digest, Paper
 
@@ -55,6 +55,9 @@ def write_post(conn: Connection, digest: Digest, *, now: dt.datetime | None = No
         "created": now or dt.datetime.now(dt.UTC),
     }
     correction_id = conn.execute(insert(corrections).values(row).returning(corrections.c.id)).scalar_one()
+    touched = [c.id for c in changes if c.kind != "removed"]
+    if touched:  # their feed entries say so: readers see the paper updated, under the same guid
+        conn.execute(update(papers).where(papers.c.id.in_(touched)).values(corrected=row["created"]))
     conn.execute(
         update(publications).where(publications.c.day == day).values(papers=json.dumps([p.id for p in after]))
     )

@@ -297,11 +297,19 @@ def load_papers(conn: Connection, ids: Sequence[str]) -> list[Paper]:
     for row in rows:
         appearances.setdefault(row.paper_id, []).append(entry_to_paper(row._mapping))
     # The paper's own date is canonical: it also knows the day a queued paper was released on.
-    dates = dict(conn.execute(select(papers.c.id, papers.c.date).where(papers.c.id.in_(ids))).tuples().all())
-    return [_dated(merge(appearances[i]), dates.get(i)) for i in ids if i in appearances]
+    known = {
+        row.id: (row.date, row.corrected)
+        for row in conn.execute(
+            select(papers.c.id, papers.c.date, papers.c.corrected).where(papers.c.id.in_(ids))
+        )
+    }
+    return [_dated(merge(appearances[i]), *known.get(i, (None, None))) for i in ids if i in appearances]
 
 
-def _dated(paper: Paper, date: dt.date | None) -> Paper:
-    """``paper`` with its first day and every day that featured it, a release day included."""
+def _dated(paper: Paper, date: dt.date | None, corrected: dt.datetime | None) -> Paper:
+    """``paper`` with its first day, every day that featured it (a release day included), and
+    when a correction last changed it."""
     featured = tuple(sorted({*paper.days, date})) if date else paper.days
-    return replace(paper, date=date, days=featured)
+    if corrected is not None and corrected.tzinfo is None:
+        corrected = corrected.replace(tzinfo=dt.UTC)  # SQLite keeps no zone
+    return replace(paper, date=date, days=featured, corrected=corrected)

@@ -78,5 +78,6 @@ def paper_from_json(data: Mapping[str, Any]) -> Paper:
             "links": tuple(data["links"]),
             "published": day(data.get("published")),
             "date": day(data.get("date")),
+            "corrected": dt.datetime.fromisoformat(data["corrected"]) if data.get("corrected") else None,
         }
     )

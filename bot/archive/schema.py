@@ -76,6 +76,8 @@ papers = Table(
     Column("id", PAPER_ID, primary_key=True),
     # The first day a digest featured the paper; NULL while it only waits in the queue.
     Column("date", Date, nullable=True, index=True),
+    # When a correction last changed it (migration 0005): a feed entry's <updated>.
+    Column("corrected", DateTime(timezone=True), nullable=True),
     sqlite_with_rowid=False,
 )
 

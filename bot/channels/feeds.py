@@ -147,6 +147,7 @@ def _feed(
     generator.link(href=f"{site_url}/{feed_path(kind, tag)}", rel="self")
     generator.link(href=home, rel="alternate")
     updated = _midnight(newest) if newest else EMPTY_ARCHIVE_DATE
+    updated = max([updated, *(view.corrected for view, _ in items if view.corrected)])
     generator.updated(updated)
     generator.lastBuildDate(updated)
     for view, content in items:
@@ -156,7 +157,8 @@ def _feed(
         entry.title(view.title)
         entry.link(href=view.url)
         entry.published(_midnight(view.date))
-        entry.updated(_midnight(view.date))
+        # A correction: the same guid, a new <updated> (readers show the entry as changed).
+        entry.updated(max(_midnight(view.date), view.corrected) if view.corrected else _midnight(view.date))
         entry.content(content, type="html")
         entry.summary(view.commentary or view.abstract)
         for name in view.tags:

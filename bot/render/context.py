@@ -48,6 +48,8 @@ class PaperView:
     upvotes: int | None
     #: Every day that featured the paper, first first.
     days: tuple[dt.date, ...]
+    #: When a correction last changed it (None: never).
+    corrected: dt.datetime | None
     #: Where the paper's page lives, relative to the site root (papers/ID.html).
     page: str
     #: The page's absolute URL when the site's address is known.
@@ -122,6 +124,7 @@ def paper_view(paper: Paper, base_url: str | None) -> PaperView:
         published=paper.published,
         upvotes=paper.upvotes,
         days=paper.days or ((paper.date,) if paper.date else ()),
+        corrected=paper.corrected,
         page=page,
         url=f"{base_url}/{page}" if base_url else None,
         arxiv_url=f"https://arxiv.org/abs/{arxiv}" if arxiv else None,

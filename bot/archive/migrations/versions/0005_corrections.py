@@ -1,5 +1,6 @@
 """Corrections of published days, the edits they make to messages already sent, and drafts.
 
+``papers.corrected``: when a correction last changed the paper (its feed entry's ``updated``).
 ``sources.superseded_by``: a post for a day that has gone out replaces the day's earlier post
 of its format; the earlier one's row stays (its checksum), so the same file read again (a
 restart re-reading the inbox) is recognised and does not undo the correction.
@@ -27,6 +28,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("papers") as batch:
+        batch.add_column(sa.Column("corrected", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("sources") as batch:
         batch.add_column(sa.Column("superseded_by", sa.String(255), nullable=True))
     with op.batch_alter_table("deliveries") as batch:
@@ -86,3 +89,5 @@ def downgrade() -> None:
         batch.drop_column("version")
     with op.batch_alter_table("sources") as batch:
         batch.drop_column("superseded_by")
+    with op.batch_alter_table("papers") as batch:
+        batch.drop_column("corrected")
