@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import json
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -17,6 +18,7 @@ import aiohttp
 import pytest
 
 from bot import subscriptions as store
+from bot.archive.parsers import ParseOptions, parse_file
 from bot.archive.store import Archive
 from bot.channels.base import DeliveryError, Misconfigured, Permanent, RetryAfter, TargetGone, Transient
 from bot.channels.discord._publish import DiscordDay
@@ -30,7 +32,7 @@ from bot.render.discord import DiscordMessage
 from bot.render.environment import Templates
 from scheduler.limits import DEFAULTS, Limits
 from scheduler.publish import Publisher
-from tests.conftest import CliRunner
+from tests.conftest import SEEDS, CliRunner
 from tests.discord_standin import DiscordStandIn, discord
 from tests.test_publish import DAY, LONG_AGO, Sleeps, make
 
@@ -599,3 +601,44 @@ def test_error_texts_never_carry_a_webhooks_token() -> None:
     with pytest.raises(Transient) as raised, WebhookChannel(Templates(DEFAULT_TEMPLATES)).translated():
         raise aiohttp.InvalidURL(url)  # aiohttp's errors quote the request's URL
     assert HOOK_TOKEN not in str(raised.value) and f"/webhooks/{HOOK_ID}/…?wait=true" in str(raised.value)
+
+
+def test_a_correction_reaches_channels_forums_and_webhooks_as_edits(
+    seeded_sqlite: Archive, tmp_path: Path
+) -> None:
+    """Through the publisher as the service runs it: the day goes out, a post corrects a title
+    typo, a commentary sentence and a tag; every message already sent shows the correction,
+    edited in place (PATCH), with no new message and no second ping."""
+    fixed = "MARS: Mixture of Auto-Regressive Models for Fine-Grained Text-to-Image Synthesis"
+
+    async def scenario(world: World) -> None:
+        subscribe(seeded_sqlite, f"discord:{NEWS}", f"discord:{FORUM}", f"discord-webhook:{world.forum_hook}")
+        subscribe(seeded_sqlite, f"discord-webhook:{world.hook}", mention=ROLE)
+        await world.publish(sent=4, failed=0)
+        targets = (NEWS, FORUM, HOOKED, HOOKED_FORUM)
+        sent = {target: [m.id for m in world.api.messages_in(target)] for target in targets}
+        pings = sum(len(m.pings) for m in world.api.messages)
+        original = (SEEDS / "daily-2024-07-11.txt").read_text()
+        corrected = tmp_path / "corrected.txt"
+        corrected.write_text(
+            original.replace("Fine-grained Text-to-image", "Fine-Grained Text-to-Image")
+            .replace("Yi Tay", "Yi Tay 씨")
+            .replace("#continual-learning #pretraining", "#continual-learning #pretraining #llm")
+        )
+        assert seeded_sqlite.ingest(parse_file(corrected, ParseOptions())).correction is not None
+        posted = [r for r in world.api.requests if r[0] == "POST"]
+        report = await world.publisher.deliver()
+        assert report.edits is not None and (report.edits.corrected, report.edits.failed) == (4, 0)
+        assert report.sent == 0
+        for target in targets:
+            shown = world.api.messages_in(target)
+            assert [m.id for m in shown] == sent[target]  # the same messages, edited
+            text = json.dumps([(m.content, m.embeds) for m in shown], ensure_ascii=False)
+            assert fixed in text and "Yi Tay 씨" in text and "#llm" in text
+            assert "Fine-grained" not in text
+        assert world.api.messages_in(HOOKED)[0].content.startswith(f"<@&{ROLE}>")
+        assert sum(len(m.pings) for m in world.api.messages) == pings  # editing pinged nobody anew
+        assert [r for r in world.api.requests if r[0] == "POST"] == posted  # no new message
+        assert any(r[0] == "PATCH" for r in world.api.requests)
+
+    play(seeded_sqlite, tmp_path, scenario)
