@@ -14,9 +14,8 @@ import datetime as dt
 import json
 import logging
 import math
-from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
@@ -37,6 +36,7 @@ from scheduler.fanout import Fanout, FanoutReport, Sleep
 from scheduler.ledger import Ledger, utcnow
 from scheduler.limits import DEFAULTS, Limits
 from scheduler.quota import Quota
+from scheduler.report import Audience, PublishReport
 
 if TYPE_CHECKING:  # the site's modules load when a publish updates it
     from bot.channels.web.update import SiteReport
@@ -45,50 +45,6 @@ log = logging.getLogger("paperboy.publish")
 SITE = "web"  # the web archive and feeds: a channel with no subscribers, rebuilt on each publish
 #: Subscriptions read and written to the ledger at a time when a day is opened.
 AUDIENCE_PAGE = 1000
-
-
-#: Why a subscriber does not get a day, tested in this order (the keys of ``publish --json``).
-PASSED_OVER = ("other_channel", "inactive", "joined_after", "tags")
-
-
-@dataclass
-class Audience:
-    """Who a day goes to, by kind, and how many subscribers it passes over and why: a publish
-    that reaches nobody should say whom it left out."""
-
-    kinds: Counter[str] = field(default_factory=Counter)
-    passed_over: dict[str, int] = field(default_factory=lambda: dict.fromkeys(PASSED_OVER, 0))
-    #: The inactive ones by status (pending: an email not confirmed yet; paused; gone).
-    inactive: Counter[str] = field(default_factory=Counter)
-    #: Subscribers who joined after the day's publish time and get it anyway (``--backfill``).
-    backfilled: int = 0
-
-    @property
-    def count(self) -> int:
-        return sum(self.kinds.values())
-
-
-@dataclass
-class PublishReport:
-    day: dt.date
-    source: str  # "digest", "queue" or "nothing"
-    papers: int
-    audience: int  # subscriptions this day goes to
-    opened: int  # deliveries newly written to the ledger
-    site: bool
-    dry_run: bool
-    fanout: FanoutReport | None = None
-    who: Audience = field(default_factory=Audience)
-    #: Why the web archive could not be updated (the deliveries went on regardless).
-    site_error: str | None = None
-    #: Why its search index could not be rebuilt (PAPERBOY_SEARCH_INDEX=always; the pages are out).
-    index_error: str | None = None
-    #: What the site's update did: files written and removed, seconds, or why it exported whole.
-    site_update: SiteReport | None = None
-    #: The day's publish time: who subscribed later gets no back issue (unless backfilled).
-    cutoff: dt.datetime | None = None
-    #: Subscribers whose channel this process has turned off, by kind: their deliveries wait.
-    waiting_off: dict[str, int] = field(default_factory=dict)
 
 
 def email_limits(limits: Mapping[str, Limits], settings: Settings) -> Mapping[str, Limits]:

@@ -30,7 +30,8 @@ from bot.models import Subscription
 from scheduler.fanout import FanoutReport
 from scheduler.inbox import Inbox
 from scheduler.ledger import utcnow
-from scheduler.publish import Publisher, PublishReport
+from scheduler.publish import Publisher
+from scheduler.report import PublishReport
 
 if TYPE_CHECKING:
     from bot.channels.email.signup import Mailer
