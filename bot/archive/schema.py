@@ -16,6 +16,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -244,4 +245,38 @@ drafts = Table(
     Column("reply_to", String(255), nullable=True),  # where the preview was shown
     Column("created", DateTime(timezone=True), nullable=False),
     Column("expires", DateTime(timezone=True), nullable=False, index=True),
+)
+
+
+# --- Discovery (migration 0006) ---
+
+#: Tags the model of the curator's vocabulary is confident of, for papers the curator did not
+#: tag with them; kept apart from ``paper_tags`` and always shown as suggested.
+tag_suggestions = Table(
+    "tag_suggestions",
+    metadata,
+    Column("paper_id", PAPER_ID, ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag", String(64), primary_key=True),
+    Column("score", Float, nullable=False),
+    Column("status", String(16), nullable=False),  # suggested, accepted, rejected
+    Column("updated", DateTime(timezone=True), nullable=False),
+    Index("ix_tag_suggestions_tag", "tag", "status", "score"),
+)
+
+#: Papers pulled from Hugging Face or arXiv for the curator to pick from: not in the archive's days.
+candidates = Table(
+    "candidates",
+    metadata,
+    Column("id", PAPER_ID, primary_key=True),  # arxiv-2406.11837, as an archived paper's would be
+    Column("source", String(16), nullable=False),  # hf, arxiv
+    Column("day", Date, nullable=True, index=True),  # the listing's day (Hugging Face)
+    Column("arxiv_id", String(32), nullable=True),
+    Column("title", Text, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("authors", Text, nullable=False),  # JSON list
+    Column("upvotes", Integer, nullable=True),
+    Column("published", Date, nullable=True),
+    Column("links", Text, nullable=False),  # JSON list
+    Column("status", String(16), nullable=False),  # new, drafted, dismissed
+    Column("pulled", DateTime(timezone=True), nullable=False),
 )
