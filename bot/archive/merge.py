@@ -12,11 +12,12 @@ from collections.abc import Sequence
 from bot.models import Paper
 
 
-def merge(appearances: Sequence[Paper]) -> Paper:
+def merge(appearances: Sequence[Paper], *, refreshed_upvotes: int | None = None) -> Paper:
     """Combine appearances of one paper, each carrying its source's digest ``date``.
 
     The earliest digest speaks first (undated queue entries last); a later appearance fills in
-    only what the earlier ones lack, except that the highest upvote count wins.
+    only what the earlier ones lack, except that the highest upvote count wins, the count last
+    read from Hugging Face's API (``upvotes.py``) included.
     """
     if not appearances:
         raise ValueError("merge() needs at least one appearance")
@@ -24,6 +25,7 @@ def merge(appearances: Sequence[Paper]) -> Paper:
     first = ordered[0]
     with_authors = next((p for p in ordered if p.authors), None)
     upvotes = [p.upvotes for p in ordered if p.upvotes is not None]
+    upvotes += [refreshed_upvotes] if refreshed_upvotes is not None else []
     return Paper(
         id=first.id,
         title=first.title,

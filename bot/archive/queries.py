@@ -19,6 +19,7 @@ from bot.archive.rows import entry_to_paper
 from bot.archive.schema import entries, paper_tags, papers, publications, releases, sources, tags
 from bot.archive.store import Archive
 from bot.archive.text import clean_query_text, like_escape, normalize_tag
+from bot.archive.upvotes import refreshed
 from bot.errors import NotFound, QueryError
 from bot.models import Appearance, Paper, TagCount
 
@@ -303,7 +304,12 @@ def load_papers(conn: Connection, ids: Sequence[str]) -> list[Paper]:
             select(papers.c.id, papers.c.date, papers.c.corrected).where(papers.c.id.in_(ids))
         )
     }
-    return [_dated(merge(appearances[i]), *known.get(i, (None, None))) for i in ids if i in appearances]
+    counts = refreshed(conn, appearances)
+    return [
+        _dated(merge(appearances[i], refreshed_upvotes=counts.get(i)), *known.get(i, (None, None)))
+        for i in ids
+        if i in appearances
+    ]
 
 
 def _dated(paper: Paper, date: dt.date | None, corrected: dt.datetime | None) -> Paper:

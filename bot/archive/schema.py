@@ -278,5 +278,17 @@ candidates = Table(
     Column("published", Date, nullable=True),
     Column("links", Text, nullable=False),  # JSON list
     Column("status", String(16), nullable=False),  # new, drafted, dismissed
-    Column("pulled", DateTime(timezone=True), nullable=False),
+    Column("pulled", DateTime(timezone=True), nullable=False, index=True),  # the last pull that read it
+)
+
+#: Hugging Face's upvote count of an archived paper, as its API last said (the service refreshes
+#: it daily, ``bot/pull/upvotes.py``). Apart from ``entries``, which keep what each document said:
+#: reading a paper shows the highest of the two (``merge.py``).
+refreshed_upvotes = Table(
+    "refreshed_upvotes",
+    metadata,
+    Column("paper_id", PAPER_ID, ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    Column("upvotes", Integer, nullable=False),
+    Column("day", Date, nullable=True),  # the Daily Papers listing it was read from
+    Column("checked", DateTime(timezone=True), nullable=False),
 )

@@ -5,7 +5,10 @@ from Hugging Face and arXiv for the curator to pick from.
 curator's own tags (``paper_tags``); ``status`` is ``suggested``, ``accepted`` (it became the
 curator's tag) or ``rejected`` (never suggested again).
 ``candidates``: papers pulled from a source, not in the archive's days; ``status`` is ``new``,
-``drafted`` (a draft post was started from it) or ``dismissed``.
+``drafted`` (a draft post was started from it) or ``dismissed``. ``pulled`` orders the listing
+(newest pull first), hence its index.
+``refreshed_upvotes``: Hugging Face's upvote count of an archived paper as last read from its
+API, apart from what the documents said (``entries.upvotes``); reading a paper shows the highest.
 
 Revision ID: 0006
 Revises: 0005
@@ -48,10 +51,20 @@ def upgrade() -> None:
         sa.Column("published", sa.Date, nullable=True),
         sa.Column("links", sa.Text, nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
-        sa.Column("pulled", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("pulled", sa.DateTime(timezone=True), nullable=False, index=True),
+    )
+    op.create_table(
+        "refreshed_upvotes",
+        sa.Column(
+            "paper_id", sa.String(96), sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True
+        ),
+        sa.Column("upvotes", sa.Integer, nullable=False),
+        sa.Column("day", sa.Date, nullable=True),
+        sa.Column("checked", sa.DateTime(timezone=True), nullable=False),
     )
 
 
 def downgrade() -> None:
+    op.drop_table("refreshed_upvotes")
     op.drop_table("candidates")
     op.drop_table("tag_suggestions")
