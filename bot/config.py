@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import InputError
@@ -81,6 +82,15 @@ class Settings:
     smtp_window: SendWindow | None = None
     #: Who may post from chat (PAPERBOY_CURATORS): everyone else is told only curators can.
     curators: Curators = field(default_factory=lambda: Curators())
+    #: Where candidates are pulled from (PAPERBOY_HF_API_URL, PAPERBOY_ARXIV_API_URL): the
+    #: sources' own addresses, or a proxy's, or the tests' stand-ins.
+    hf_api_url: str = "https://huggingface.co"
+    arxiv_api_url: str = "https://export.arxiv.org"
+    #: How long one request to a source may take, in seconds (PAPERBOY_PULL_TIMEOUT).
+    pull_timeout: int = 30
+    #: How many days back the service refreshes Hugging Face upvotes of archived papers, once a
+    #: day (PAPERBOY_HF_REFRESH_DAYS; 0: never): one request per listing day in that window.
+    hf_refresh_days: int = 30
 
     @property
     def site_url(self) -> str:
@@ -130,6 +140,10 @@ class Settings:
             smtp_rate=_rate(env.get("PAPERBOY_SMTP_RATE", "")),
             smtp_window=_send_window(env.get("PAPERBOY_SMTP_WINDOW", "")),
             curators=_curators(env.get("PAPERBOY_CURATORS", "")),
+            hf_api_url=_base_url(env, "PAPERBOY_HF_API_URL", cls.hf_api_url),
+            arxiv_api_url=_base_url(env, "PAPERBOY_ARXIV_API_URL", cls.arxiv_api_url),
+            pull_timeout=_number(env, "PAPERBOY_PULL_TIMEOUT", 30, low=1, high=300),
+            hf_refresh_days=_number(env, "PAPERBOY_HF_REFRESH_DAYS", 30, low=0, high=366),
         )
 
 
@@ -145,6 +159,24 @@ def _choice(env: Mapping[str, str], name: str, values: Mapping[str, str], defaul
         shown = ", ".join(dict.fromkeys(values.values()))
         raise InputError(f"{name} is {raw!r}: give one of {shown}")
     return values[raw]
+
+
+def _base_url(env: Mapping[str, str], name: str, default: str) -> str:
+    """An http(s) address with a host and nothing after its path, without a trailing slash. The
+    message never repeats it: an address can carry a password."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    parts = urlsplit(raw)
+    try:
+        host, _ = parts.hostname, parts.port  # an impossible port raises here
+    except ValueError:
+        host = None
+    if parts.scheme not in ("http", "https") or not host:
+        raise InputError(f"{name}: it must be an http(s) URL with a host, like {default}")
+    if parts.query or parts.fragment:
+        raise InputError(f"{name} has a ? or # part: give the address alone, like {default}")
+    return raw.rstrip("/")
 
 
 def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:

@@ -71,6 +71,7 @@ def describe_failure(exc: Exception) -> str:
 from bot.cli import archive as _archive  # noqa: E402,F401
 from bot.cli import corrections as _corrections  # noqa: E402,F401
 from bot.cli import publishing as _publishing  # noqa: E402,F401
+from bot.cli import pull as _pull  # noqa: E402,F401
 from bot.cli import render as _render  # noqa: E402,F401
 from bot.cli import service as _service  # noqa: E402,F401
 from bot.cli import subscriptions as _subscriptions  # noqa: E402,F401

@@ -9,6 +9,10 @@
 The abstract ends where the first line with Hangul begins; the commentary ends at the line of
 tags. Every entry must end in its line of tags: that is the only reliable boundary between one
 entry's commentary and the next entry's title, so an entry without one is reported, not guessed.
+
+A draft started from candidates (``bot/desk/picks.py``) marks what the curator still has to
+write with placeholder lines (``PLACEHOLDERS``: a whole line in ``[[...]]``); a post that still
+holds one is refused at its line, so a half-written draft is never stored.
 """
 
 from __future__ import annotations
@@ -25,6 +29,14 @@ from bot.models import Digest, Paper
 DATE_LINE = re.compile(r"(\d{4})\s*년\s*(\d{1,2})\s*월\s*(\d{1,2})\s*일")
 TAGS_LINE = re.compile(r"#\S+(?:\s+#\S+)*")
 AUTHORS_LINE = re.compile(r"\((.+)\)")
+#: The lines a draft leaves for the curator to fill in, by what belongs there.
+PLACEHOLDERS = {
+    "commentary": "[[commentary: write yours in place of this line, or delete the line]]",
+    "tags": "#[[tags]]",
+    "authors": "([[authors]])",
+    "abstract": "[[abstract]]",
+}
+PLACEHOLDER = re.compile(r"#?\(?\[\[(?P<what>[a-z]+)[^\[\]]*\]\]\)?")
 # "(\nhttps://…\n)": a URL the editor broke onto a line of its own inside parentheses.
 BROKEN_URL = re.compile(r"\(\s*\n\s*(https?://\S+)\s*\n\s*\)")
 
@@ -47,6 +59,7 @@ class DailyPostParser(Parser):
         start = first_content_line(doc.lines)
         day = _date(doc, lines[start])
         content = [line for line in lines[start + 1 :] if line.text]
+        _no_placeholders(doc, content)
         blank_lines = {line.number for line in lines if not line.text}
         entries: list[Paper] = []
         i = 0
@@ -56,6 +69,19 @@ class DailyPostParser(Parser):
         if not entries:
             raise doc.error(lines[start].number, "the post has a date but no papers after it")
         return Digest(day, doc.source, self.name, tuple(entries))
+
+
+def _no_placeholders(doc: Document, content: list[_Line]) -> None:
+    for line in content:
+        match = PLACEHOLDER.fullmatch(line.text)
+        if match:
+            what = {"tags": "#tags"}.get(match["what"], match["what"])
+            delete = ", or delete the line" if match["what"] == "commentary" else ""
+            shown = line.text if len(line.text) <= 30 else f"[[{match['what']}: …]]"
+            raise doc.error(
+                line.number,
+                f"the draft's placeholder {shown} is still here: write the {what} in its place{delete}",
+            )
 
 
 def _date(doc: Document, line: _Line) -> dt.date:
