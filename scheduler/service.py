@@ -21,6 +21,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Connection, insert, select, text
 
+from bot.archive._sql import insert_for
 from bot.archive.schema import service_state
 from bot.archive.store import Archive
 from bot.channels.base import Frontend
@@ -42,6 +43,8 @@ LEADER_LOCK = 7_262_110_905  # any constant: the advisory lock that makes one pr
 #: The least rest of the delivery loop: a delivery due now that no one could claim (a full email
 #: window, its sends still under way) is looked at again after this, not in a busy loop.
 MIN_REST = 1.0
+#: The service_state key of the day Hugging Face upvotes were last refreshed.
+UPVOTES_REFRESHED = "hf_upvotes_refreshed"
 
 
 class Service:
@@ -55,6 +58,7 @@ class Service:
         inbox_every: float = 5.0,
         deliver_every: float = 30.0,
         sweep_every: float = 600.0,
+        upvotes_every: float = 3600.0,
     ) -> None:
         self.archive = archive
         self.settings = settings
@@ -64,6 +68,7 @@ class Service:
         self.inbox_every = inbox_every
         self.deliver_every = deliver_every
         self.sweep_every = sweep_every
+        self.upvotes_every = upvotes_every
         self._lock: Connection | None = None
         self._publishing = asyncio.Lock()
         self._wake = asyncio.Event()
@@ -159,6 +164,8 @@ class Service:
         tasks = [asyncio.create_task(deliver, name="deliver")]
         tasks.append(asyncio.create_task(self._every(self.inbox_every, self._scan), name="inbox"))
         tasks.append(asyncio.create_task(self._every(self.sweep_every, self._sweep), name="drafts"))
+        refresh = self._every(self.upvotes_every, self._refresh_upvotes)
+        tasks.append(asyncio.create_task(refresh, name="upvotes"))
         server: WebServer | None = None
         started: list[Frontend] = []
         try:
@@ -229,6 +236,47 @@ class Service:
         swept = await asyncio.to_thread(drafts.sweep, self.archive, now=self.clock())
         if swept:
             log.info("%d expired drafts deleted", swept)
+
+    async def _refresh_upvotes(self) -> None:
+        """Once a day (the first look of each day in PAPERBOY_TIMEZONE that succeeds), the Hugging
+        Face upvotes of archived papers (``bot/pull/upvotes.py``), by the schedule's owner only; a
+        source that fails is said in one line and tried again at the next look, an hour on."""
+        from bot.pull import SourceError
+        from bot.pull.upvotes import refresh_upvotes
+
+        if self.settings.hf_refresh_days <= 0 or not self.leads():
+            return
+        today = self.clock().astimezone(self.settings.timezone).date()
+        if self._state(UPVOTES_REFRESHED) == today.isoformat():
+            return
+        try:
+            report = await asyncio.to_thread(
+                refresh_upvotes, self.archive, self.settings, today, notify=log.info
+            )
+        except SourceError as exc:
+            log.warning("upvotes not refreshed: %s; trying again in %g s", exc, self.upvotes_every)
+            return
+        self._set_state(UPVOTES_REFRESHED, today.isoformat())
+        log.info(
+            "Hugging Face upvotes refreshed: %d listing days read, %d archived papers, %d changed",
+            len(report.days),
+            report.papers,
+            report.changed,
+        )
+        if report.changed and self.settings.site_dir.is_dir():
+            await asyncio.to_thread(self.publisher.refresh_site, today)
+
+    def _state(self, key: str) -> str | None:
+        with self.archive.engine.connect() as conn:
+            value: str | None = conn.execute(
+                select(service_state.c.value).where(service_state.c.key == key)
+            ).scalar()
+            return value
+
+    def _set_state(self, key: str, value: str) -> None:
+        with self.archive.engine.begin() as conn:
+            stmt = insert_for(conn, service_state).values(key=key, value=value)
+            conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value}))
 
     async def subscribed(self, sub: Subscription) -> dt.date | None:
         """A chat just subscribed: queue the latest digest for it (PAPERBOY_SEND_LATEST) and

@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.archive import changes, queries
+from bot.archive import changes, queries, upvotes
 from bot.archive.changes import EntryMark, SourceMark
 from bot.archive.store import Archive
 from bot.channels.web.state import SiteState, read_source
@@ -28,6 +28,8 @@ class Changed:
 
     marks: dict[str, SourceMark]
     releases: dict[str, tuple[dt.date, int]]
+    #: The refreshed upvote counts now (``bot/archive/upvotes.py``).
+    upvotes: dict[str, int]
     #: The sources whose entries changed, with their entries now (absent: the source has none).
     sources: dict[str, list[EntryMark]]
     #: Papers whose text, tags, days or first day changed (or that are gone).
@@ -58,11 +60,12 @@ def find_changes(archive: Archive, site: Path, state: SiteState) -> Changed:
     a change made while the pages are rendered shows at the next update rather than never."""
     marks = changes.source_marks(archive)
     released = changes.release_marks(archive)
+    counts = upvotes.marks(archive)
     names = {
         name for name in marks.keys() | state.sources.keys() if marks.get(name) != state.sources.get(name)
     }
     now = changes.entry_marks(archive, names & marks.keys()) if names else {}
-    found = Changed(marks, released, {name: now.get(name, []) for name in names})
+    found = Changed(marks, released, counts, {name: now.get(name, []) for name in names})
     for name in sorted(names):
         before = read_source(site, name) if name in state.sources else []
         old_day, new_day = _date(state.sources.get(name)), _date(marks.get(name))
@@ -76,6 +79,9 @@ def find_changes(archive: Archive, site: Path, state: SiteState) -> Changed:
             found.days.update(
                 day for day, _ in filter(None, (released.get(paper_id), state.releases.get(paper_id)))
             )
+    # A refreshed count shows on the paper's card, page and feed entries, like a changed entry.
+    counted = counts.keys() | state.upvotes.keys()
+    found.papers.update(p for p in counted if counts.get(p) != state.upvotes.get(p))
 
     found.day_counts = dict(state.days)
     recounted = (

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from bot.archive import changes, queries
+from bot.archive import changes, queries, upvotes
 from bot.archive.store import Archive, open_archive
 from bot.channels.feeds import ITEMS, Entries, feed_path
 from bot.channels.web.files import locked
@@ -164,6 +164,7 @@ def _export(archive: Archive, templates: Templates, setup: _Setup, printed: str)
         (setup.out / folder).mkdir(parents=True)
     # What the archive holds, read first: a change made while the pages render shows next time.
     marks, released = changes.source_marks(archive), changes.release_marks(archive)
+    refreshed = upvotes.marks(archive)
     entries = changes.entry_marks(archive)
     days = queries.days(archive)
     day_jobs = [
@@ -208,7 +209,7 @@ def _export(archive: Archive, templates: Templates, setup: _Setup, printed: str)
         # The record of what the site was built from (state.py).
         day_counts = {day.date: day.entries for day in days}
         tag_counts = {tag: len(items) for tag, items in by_tag.items()}
-        writer(SITE, site_json(SiteState(printed, marks, released, day_counts, tag_counts)))
+        writer(SITE, site_json(SiteState(printed, marks, released, day_counts, tag_counts, refreshed)))
         writer(f"{MARKER}/README", README)
         for name, found in entries.items():
             writer(source_file(name), source_json(name, found))

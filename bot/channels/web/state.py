@@ -6,7 +6,8 @@ changed, so it must describe the archive exactly as the pages show it:
 - ``site.json``: the format, the Paperboy that wrote it and a fingerprint of the templates
   and addresses the pages were rendered with (another one: the pages are all stale), each
   source's mark and each release (``bot/archive/changes.py``), each day with its number of
-  papers, each tag with its number of papers;
+  papers, each tag with its number of papers, each refreshed Hugging Face upvote count
+  (``bot/archive/upvotes.py``: a paper's count changes without any document changing);
 - ``sources/KEY.json``: a source's entries (paper, digest, tags), to tell which of a changed
   source's papers changed and which tags they had;
 - ``tags/TAG.json``: a tag's listing (day, place in the day, paper, title), as its pages run.
@@ -23,7 +24,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from bot.render.environment import Templates
 #: The record's folder inside the site; its presence marks the folder as an export.
 MARKER = ".paperboy-site"
 #: Raised whenever the record's layout changes: an older record then means a full export.
-FORMAT = 1
+FORMAT = 2
 SITE = f"{MARKER}/site.json"
 UPDATING = f"{MARKER}/updating"
 
@@ -47,6 +48,7 @@ class SiteState:
     releases: dict[str, tuple[dt.date, int]]
     days: dict[dt.date, int]
     tags: dict[str, int]
+    upvotes: dict[str, int] = field(default_factory=dict)
 
 
 def fingerprint(templates: Templates, base_url: str | None, site_url: str) -> str:
@@ -86,6 +88,7 @@ def read_state(site: Path, expected: str) -> tuple[SiteState | None, str]:
             releases={paper: (dt.date.fromisoformat(d), n) for paper, (d, n) in raw["releases"].items()},
             days={dt.date.fromisoformat(day): n for day, n in raw["days"].items()},
             tags=dict(raw["tags"]),
+            upvotes={paper: int(n) for paper, n in raw["upvotes"].items()},
         )
     except (KeyError, TypeError, ValueError):
         return None, f"{SITE} is damaged"
@@ -104,6 +107,7 @@ def site_json(state: SiteState) -> bytes:
             "releases": {paper: [day.isoformat(), n] for paper, (day, n) in state.releases.items()},
             "days": {day.isoformat(): n for day, n in state.days.items()},
             "tags": state.tags,
+            "upvotes": state.upvotes,
         }
     )
 

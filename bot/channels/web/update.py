@@ -191,7 +191,9 @@ def _update(
     files["tags/index.html"] = _utf8(tags_page(templates, ranked, base_url))
     files.update(_feeds(archive, templates, site, found.papers, sorted(feed_tags & counts.keys()), site_url))
 
-    record = SiteState(state.fingerprint, found.marks, found.releases, found.day_counts, counts)
+    record = SiteState(
+        state.fingerprint, found.marks, found.releases, found.day_counts, counts, found.upvotes
+    )
     records = {SITE: site_json(record)}
     records.update(_split(files, MARKER))
     dropped = {name for name in removals if name.startswith(f"{MARKER}/")}
