@@ -152,13 +152,6 @@ def dismiss(archive: Archive, ids: Sequence[str]) -> list[Candidate]:
     return [replace(c, status=DISMISSED) for c in chosen]
 
 
-def counts(archive: Archive) -> dict[str, int]:
-    """How many candidates have each status."""
-    with archive.engine.connect() as conn:
-        rows = conn.execute(select(candidates.c.status, func.count()).group_by(candidates.c.status))
-        return {status: n for status, n in rows}
-
-
 def _record_upvotes(conn: Connection, known: Sequence[Known], now: dt.datetime) -> int:
     counts: dict[str, int] = {}
     for k in known:

@@ -55,7 +55,7 @@ def pull_hf_command(settings: Settings, day: str, as_json: bool) -> None:
 
     date = parse_day(day, settings)
     with open_settings_archive(settings) as archive, _nothing_stored():
-        report = pull_hf(archive, settings, date, _notify(as_json))
+        report = pull_hf(archive, settings, date, _say)
         _after(settings, archive, report, as_json)
     _report(report, "hf", date, as_json)
 
@@ -75,16 +75,14 @@ def pull_arxiv_command(settings: Settings, ids: tuple[str, ...], as_json: bool) 
     except ValueError as exc:
         raise InputError(str(exc)) from None
     with open_settings_archive(settings) as archive, _nothing_stored():
-        report = pull_arxiv(archive, settings, refs, _notify(as_json))
+        report = pull_arxiv(archive, settings, refs, _say)
         _after(settings, archive, report, as_json)
     _report(report, "arxiv", None, as_json)
 
 
-def _notify(as_json: bool) -> Any:
-    def say(line: str) -> None:
-        click.echo(f"paperboy: {line}", err=True)
-
-    return say
+def _say(line: str) -> None:
+    """A retry, on stderr (JSON or not, stdout stays the answer's)."""
+    click.echo(f"paperboy: {line}", err=True)
 
 
 @contextmanager

@@ -8,7 +8,9 @@ it now, leaves it to the schedule, or discards it. The Telegram and Discord adap
 - ``intake``: what a post may be (a .txt/.md file of at most a megabyte, or text), read safely;
 - ``drafts``: drafts in the database, their expiry and sweeping;
 - ``preview``: the post rehearsed (stored and rolled back), its warnings, errors and correction;
-- ``desk``: ``Desk``, which receives posts and does what the buttons say.
+- ``desk``: ``Desk``, which receives posts and does what the buttons say;
+- ``picks``: the candidates offered to the curator (pulled by ``bot/pull``) and the draft post a
+  pick starts, for the curator to complete.
 """
 
 from __future__ import annotations
