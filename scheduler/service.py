@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +60,7 @@ class Service:
         deliver_every: float = 30.0,
         sweep_every: float = 600.0,
         upvotes_every: float = 3600.0,
+        suggest_every: float = 60.0,
     ) -> None:
         self.archive = archive
         self.settings = settings
@@ -69,6 +71,11 @@ class Service:
         self.deliver_every = deliver_every
         self.sweep_every = sweep_every
         self.upvotes_every = upvotes_every
+        #: How often the tag suggestions are brought up to date (at once after the inbox stored
+        #: a post); looking costs two small queries when nothing changed (bot/suggest/refresh.py).
+        self.suggest_every = suggest_every
+        self._suggest_wake = asyncio.Event()
+        self._stopping = threading.Event()
         self._lock: Connection | None = None
         self._publishing = asyncio.Lock()
         self._wake = asyncio.Event()
@@ -166,6 +173,8 @@ class Service:
         tasks.append(asyncio.create_task(self._every(self.sweep_every, self._sweep), name="drafts"))
         refresh = self._every(self.upvotes_every, self._refresh_upvotes)
         tasks.append(asyncio.create_task(refresh, name="upvotes"))
+        suggest = self._every(self.suggest_every, self._suggest, wake=self._suggest_wake)
+        tasks.append(asyncio.create_task(suggest, name="suggest"))
         server: WebServer | None = None
         started: list[Frontend] = []
         try:
@@ -186,6 +195,7 @@ class Service:
                 except Exception:
                     log.exception("%s bot did not stop cleanly", frontend.name)
             scheduler.shutdown(wait=False)
+            self._stopping.set()  # a refresh under way gives up at its next step
             for task in tasks:
                 task.cancel()
             for task in tasks:
@@ -224,12 +234,38 @@ class Service:
 
     async def _scan(self) -> None:
         if await asyncio.to_thread(self.inbox.scan):
+            self._suggest_wake.set()
             await self._scheduled()  # a post for a day already due goes out now
         if self.inbox.corrected:  # a day that had gone out was corrected: its site, then its messages
             days, self.inbox.corrected = self.inbox.corrected, []
             await asyncio.to_thread(self.publisher.refresh_site, days[-1])
             self._wake.set()
             await asyncio.to_thread(self.publisher.refresh_search_index)  # PAPERBOY_SEARCH_INDEX=always
+
+    async def _suggest(self) -> None:
+        """Tag suggestions and related papers follow the archive (inbox, desk, other processes'
+        ingests); on PostgreSQL only the schedule's holder computes them."""
+        if self.leads():
+            await asyncio.to_thread(self.refresh_suggestions)
+
+    def refresh_suggestions(self) -> None:
+        from bot.suggest.refresh import Interrupted, refresh
+        from bot.suggest.store import folder_for
+
+        folder = folder_for(self.settings.database_url, self.settings.data_dir)
+        try:
+            report = refresh(self.archive, folder, stop=self._stopping.is_set)
+        except Interrupted:
+            return
+        if not report.unchanged:
+            log.info(
+                "tag suggestions %s: %d papers analysed, %d tags trained, %d suggesting (%.1f s)",
+                "built anew" if report.rebuilt else "updated",
+                report.analysed,
+                len(report.retrained),
+                len(report.suggesting),
+                report.seconds,
+            )
 
     async def _sweep(self) -> None:
         """Curators' drafts left alone past their lifetime go (``bot.desk.drafts``)."""

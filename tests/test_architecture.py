@@ -55,6 +55,12 @@ def test_imports_flow_one_way(path: Path) -> None:
         allowed = ("bot.archive", "bot.models", "bot.errors")
         outside = {m for m in found if m.startswith("bot.") and not m.startswith(allowed)}
         assert not outside, f"the archive knows nothing of channels, rendering or the CLI: {outside}"
+    if name.startswith("bot.suggest"):
+        allowed = ("bot.suggest", "bot.archive", "bot.models", "bot.errors")
+        outside = {m for m in found if m.startswith("bot.") and not m.startswith(allowed)}
+        assert not outside, f"the tag model reads the archive and knows nothing of channels: {outside}"
+    if "sklearn" in top:
+        assert name.startswith("bot.suggest"), "scikit-learn is imported only by the tag model"
     for sdk in ("discord", "telegram"):
         if sdk in top:
             assert name.startswith(f"bot.channels.{sdk}"), f"{sdk} is imported only by its channel"

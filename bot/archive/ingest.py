@@ -24,6 +24,7 @@ from bot.archive.corrections import Correction
 from bot.archive.merge import merge
 from bot.archive.rows import Encoded, entry_row
 from bot.archive.schema import entries, paper_tags, papers, releases, search_index, sources, tags
+from bot.archive.suggestions import accepted_tags, drop_curated, with_accepted
 from bot.models import Digest, Paper
 
 CHUNK = 500  # ids per IN (...) clause
@@ -89,19 +90,22 @@ def write_digest(conn: Connection, digest: Digest, *, keep_checksum: bool = Fals
         conn.execute(delete(papers).where(papers.c.id.in_(chunk)))
     if merged:
         _upsert(conn, papers, [{"id": p.id, "date": p.date} for p in merged.values()], ["id"])
+        # The suggestions the curator accepted are the curator's tags too (bot/archive/suggestions.py).
+        accepted = accepted_tags(conn, merged.keys())
         tag_rows: list[dict[str, Any]] = [
             {"tag": tag, "paper_id": paper.id, "date": paper.date, "position": position}
             for paper in merged.values()
-            for position, tag in enumerate(paper.tags)
+            for position, tag in enumerate(with_accepted(paper.tags, accepted.get(paper.id)))
         ]
         if tag_rows:
             conn.execute(insert(paper_tags), tag_rows)
             counts.update(row["tag"] for row in tag_rows)
-    _count_tags(conn, counts)
+            drop_curated(conn, merged.keys())
+    count_tags(conn, counts)
     return IngestReport(name, len(rows), len(merged.keys() - existing), len(gone))
 
 
-def _count_tags(conn: Connection, deltas: Counter[str]) -> None:
+def count_tags(conn: Connection, deltas: Counter[str]) -> None:
     """Apply per-tag changes in paper counts; a tag no paper carries any more disappears."""
     changed = [{"tag": tag, "papers": delta} for tag, delta in deltas.items() if delta]
     if not changed:

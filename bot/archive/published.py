@@ -30,6 +30,7 @@ from bot.archive.queries import day_papers_in, load_papers
 from bot.archive.rows import paper_to_json
 from bot.archive.schema import corrections, papers, publications, sources
 from bot.archive.store import Archive
+from bot.archive.suggestions import accepted_tags, with_accepted
 from bot.models import Digest, Paper
 
 
@@ -69,10 +70,13 @@ def preview(archive: Archive, digest: Digest) -> tuple[Digest, list[PaperChange]
     keep, and the changes it would make to its day (None: the day has not gone out)."""
     with archive.engine.connect() as conn:
         published = _published(conn, digest.date)
-    if published is None:
-        return digest, None
-    kept = replace(digest, entries=tuple(keep_ids(published, digest.entries)))
-    return kept, diff(published, kept.entries)
+        if published is None:
+            return digest, None
+        kept = replace(digest, entries=tuple(keep_ids(published, digest.entries)))
+        # As stored, each paper would keep the suggestions the curator accepted (suggestions.py).
+        accepted = accepted_tags(conn, [paper.id for paper in kept.entries])
+    stored = [replace(p, tags=with_accepted(p.tags, accepted.get(p.id))) for p in kept.entries]
+    return kept, diff(published, stored)
 
 
 def published_days(archive: Archive) -> set[dt.date]:

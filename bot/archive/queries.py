@@ -10,7 +10,7 @@ import datetime as dt
 import difflib
 import json
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Connection, Subquery, case, func, select, union
 
@@ -18,6 +18,14 @@ from bot.archive.merge import merge
 from bot.archive.rows import entry_to_paper
 from bot.archive.schema import entries, paper_tags, papers, publications, releases, sources, tags
 from bot.archive.store import Archive
+from bot.archive.suggestions import (
+    Suggestion,
+    accepted_tags,
+    suggested_for,
+    suggested_ids,
+    suggested_total,
+    with_accepted,
+)
 from bot.archive.text import clean_query_text, like_escape, normalize_tag
 from bot.archive.upvotes import refreshed
 from bot.errors import NotFound, QueryError
@@ -29,6 +37,12 @@ MAX_PAGE = 100_000
 
 @dataclass(frozen=True)
 class TagPage:
+    """A page of a tag's papers. Asked ``with_suggested``, the listing is the curator's papers
+    (newest first), then the papers the model suggests the tag for (best first), paged as one
+    list: ``total`` and ``pages`` count both, ``curated`` the curator's alone, and ``suggested``
+    names the papers of this page that are suggestions (with their scores), which every surface
+    must show as suggested."""
+
     tag: str
     page: int
     pages: int
@@ -36,6 +50,9 @@ class TagPage:
     papers: tuple[Paper, ...]
     #: The closest existing tags, filled in when the tag has no papers.
     suggestions: tuple[TagCount, ...] = ()
+    curated: int = 0
+    suggested: dict[str, float] = field(default_factory=dict)
+    suggested_total: int = 0
 
 
 @dataclass(frozen=True)
@@ -59,8 +76,11 @@ def tag_counts(archive: Archive) -> list[TagCount]:
         return [TagCount(tag, n) for tag, n in conn.execute(stmt)]
 
 
-def papers_by_tag(archive: Archive, raw_tag: str, page: int = 1, per_page: int = PAGE_SIZE) -> TagPage:
-    """A tag's papers, newest digest first, a page at a time; ``#VQ`` and ``vq`` are one tag."""
+def papers_by_tag(
+    archive: Archive, raw_tag: str, page: int = 1, per_page: int = PAGE_SIZE, *, with_suggested: bool = False
+) -> TagPage:
+    """A tag's papers, newest digest first, a page at a time; ``#VQ`` and ``vq`` are one tag.
+    ``with_suggested``: then the papers the model suggests it for (see ``TagPage``)."""
     try:
         tag = normalize_tag(raw_tag)
     except ValueError as exc:
@@ -68,20 +88,37 @@ def papers_by_tag(archive: Archive, raw_tag: str, page: int = 1, per_page: int =
     if not 1 <= page <= MAX_PAGE:
         raise QueryError(f"page must be a number from 1 to {MAX_PAGE}, not {page}")
     with archive.engine.connect() as conn:
-        total = conn.execute(select(tags.c.papers).where(tags.c.tag == tag)).scalar() or 0
-        if total == 0:
+        curated = conn.execute(select(tags.c.papers).where(tags.c.tag == tag)).scalar() or 0
+        if curated == 0:
             return TagPage(tag, page, 0, 0, (), tuple(closest_tags(archive, tag)))
+        extra = suggested_total(conn, tag) if with_suggested else 0
+        total = curated + extra
         pages = -(-total // per_page)
         if page > pages:
             raise QueryError(f"#{tag} has {pages} page(s) of papers; there is no page {page}")
-        ids = conn.scalars(
-            select(paper_tags.c.paper_id)
-            .where(paper_tags.c.tag == tag)
-            .order_by(paper_tags.c.date.desc().nulls_last(), paper_tags.c.paper_id.desc())
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        ).all()
-        return TagPage(tag, page, pages, total, tuple(load_papers(conn, ids)))
+        start = (page - 1) * per_page
+        ids = list(
+            conn.scalars(
+                select(paper_tags.c.paper_id)
+                .where(paper_tags.c.tag == tag)
+                .order_by(paper_tags.c.date.desc().nulls_last(), paper_tags.c.paper_id.desc())
+                .limit(per_page)
+                .offset(start)
+            )
+            if start < curated
+            else ()
+        )
+        scores: dict[str, float] = {}
+        if extra and len(ids) < per_page:
+            scores = dict(suggested_ids(conn, tag, max(0, start - curated), per_page - len(ids)))
+        papers = tuple(load_papers(conn, [*ids, *scores]))
+        return TagPage(tag, page, pages, total, papers, (), curated, scores, extra)
+
+
+def suggested_tags(archive: Archive, ids: Collection[str]) -> dict[str, list[Suggestion]]:
+    """The tags the model suggests for each of these papers, best first (never the curator's)."""
+    with archive.engine.connect() as conn:
+        return suggested_for(conn, ids)
 
 
 def closest_tags(archive: Archive, tag: str, limit: int = 5) -> list[TagCount]:
@@ -290,6 +327,7 @@ def load_papers(conn: Connection, ids: Sequence[str]) -> list[Paper]:
     if not ids:
         return []
     appearances: dict[str, list[Paper]] = {}
+    accepted = accepted_tags(conn, ids)
     rows = conn.execute(
         select(entries, sources.c.date)
         .join(sources, sources.c.name == entries.c.source)
@@ -306,16 +344,24 @@ def load_papers(conn: Connection, ids: Sequence[str]) -> list[Paper]:
     }
     counts = refreshed(conn, appearances)
     return [
-        _dated(merge(appearances[i], refreshed_upvotes=counts.get(i)), *known.get(i, (None, None)))
+        _dated(
+            merge(appearances[i], refreshed_upvotes=counts.get(i)),
+            *known.get(i, (None, None)),
+            accepted.get(i),
+        )
         for i in ids
         if i in appearances
     ]
 
 
-def _dated(paper: Paper, date: dt.date | None, corrected: dt.datetime | None) -> Paper:
-    """``paper`` with its first day, every day that featured it (a release day included), and
-    when a correction last changed it."""
+def _dated(
+    paper: Paper, date: dt.date | None, corrected: dt.datetime | None, accepted: list[str] | None = None
+) -> Paper:
+    """``paper`` with its first day, every day that featured it (a release day included), when
+    a correction last changed it, and the suggested tags the curator accepted after its own."""
     featured = tuple(sorted({*paper.days, date})) if date else paper.days
     if corrected is not None and corrected.tzinfo is None:
         corrected = corrected.replace(tzinfo=dt.UTC)  # SQLite keeps no zone
-    return replace(paper, date=date, days=featured, corrected=corrected)
+    return replace(
+        paper, date=date, days=featured, corrected=corrected, tags=with_accepted(paper.tags, accepted)
+    )

@@ -70,6 +70,7 @@ def describe_failure(exc: Exception) -> str:
 # Each module registers its commands on ``cli``.
 from bot.cli import archive as _archive  # noqa: E402,F401
 from bot.cli import corrections as _corrections  # noqa: E402,F401
+from bot.cli import discovery as _discovery  # noqa: E402,F401
 from bot.cli import publishing as _publishing  # noqa: E402,F401
 from bot.cli import pull as _pull  # noqa: E402,F401
 from bot.cli import render as _render  # noqa: E402,F401

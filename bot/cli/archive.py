@@ -123,6 +123,10 @@ def ingest(
                 from bot.cli._site import update_site_for
 
                 update_site_for(settings, archive, quiet=as_json)
+            if read:  # once for the whole call, like the search index (bot/suggest/refresh.py)
+                from bot.cli.discovery import refresh_after_ingest
+
+                refresh_after_ingest(settings, archive, quiet=as_json)
     finally:
         if archive is not None:
             archive.close()
@@ -169,9 +173,10 @@ def tags(settings: Settings, as_json: bool) -> None:
 @json_option
 @pass_settings
 def tag(settings: Settings, tag_name: str, page: int, as_json: bool) -> int:
-    """The papers with a tag (vq, #VQ), newest first. An unknown tag lists the closest ones."""
+    """The papers with a tag (vq, #VQ): the curator's, newest first, then those the model
+    suggests it for, best first, marked as suggested. An unknown tag lists the closest ones."""
     with open_settings_archive(settings) as archive:
-        result = queries.papers_by_tag(archive, tag_name, page)
+        result = queries.papers_by_tag(archive, tag_name, page, with_suggested=True)
     if as_json:
         emit(
             {
@@ -179,7 +184,16 @@ def tag(settings: Settings, tag_name: str, page: int, as_json: bool) -> int:
                 "page": result.page,
                 "pages": result.pages,
                 "total": result.total,
-                "papers": [paper_summary(p) for p in result.papers],
+                "curated_total": result.curated,
+                "suggested_total": result.suggested_total,
+                "papers": [
+                    {
+                        **paper_summary(p),
+                        "suggested": p.id in result.suggested,
+                        "score": result.suggested.get(p.id),
+                    }
+                    for p in result.papers
+                ],
                 "suggestions": [tag_count(tc) for tc in result.suggestions],
             }
         )
@@ -187,8 +201,13 @@ def tag(settings: Settings, tag_name: str, page: int, as_json: bool) -> int:
         closest = ", ".join(f"#{tc.tag} ({tc.count})" for tc in result.suggestions)
         click.echo(f"No papers are tagged #{result.tag}." + (f" Closest tags: {closest}" if closest else ""))
     else:
-        click.echo(f"#{result.tag}: {result.total} paper(s), page {result.page} of {result.pages}")
-        _lines(result.papers)
+        extra = f", and {result.suggested_total} suggested" if result.suggested_total else ""
+        click.echo(f"#{result.tag}: {result.curated} paper(s){extra}, page {result.page} of {result.pages}")
+        curated = tuple(p for p in result.papers if p.id not in result.suggested)
+        _lines(curated)
+        if len(curated) < len(result.papers):
+            click.echo(f"suggested #{result.tag} (by the model, not the curator's tag):")
+            _lines(tuple(p for p in result.papers if p.id in result.suggested), mark=" (suggested)")
     return 0 if result.total else 1
 
 
@@ -219,10 +238,12 @@ def show(settings: Settings, paper_id: str, as_json: bool) -> None:
     with open_settings_archive(settings) as archive:
         paper = queries.find_paper(archive, paper_id)
         seen = queries.appearances(archive, paper.id)
+        suggested = queries.suggested_tags(archive, [paper.id]).get(paper.id, [])
     if as_json:
         emit(
             {
                 **paper_full(paper),
+                "suggested_tags": [{"tag": s.tag, "score": s.score} for s in suggested],
                 "appearances": [
                     {"source": a.source, "format": a.format, "date": iso(a.date), "line": a.line}
                     for a in seen
@@ -242,6 +263,8 @@ def show(settings: Settings, paper_id: str, as_json: bool) -> None:
     click.echo(" · ".join(facts))
     if paper.tags:
         click.echo(" ".join(f"#{t}" for t in paper.tags))
+    if suggested:
+        click.echo("suggested (by the model): " + " ".join(f"#{s.tag}" for s in suggested))
     click.echo(f"\n{paper.abstract}")
     for link in paper.links:
         click.echo(link)
@@ -308,7 +331,11 @@ def upgrade(settings: Settings) -> None:
     click.echo("the database schema is up to date")
 
 
-def _lines(papers: tuple[Paper, ...]) -> None:
+def _lines(papers: tuple[Paper, ...], mark: str = "") -> None:
     for paper in papers:
         tags = " ".join(f"#{t}" for t in paper.tags)
-        click.echo(f"{iso(paper.date) or 'queued':<10}  {paper.title}  {tags}  [{paper.id}]".rstrip())
+        click.echo(
+            f"{iso(paper.date) or 'queued':<10}  {paper.title}  {tags}  [{paper.id}]{mark}".replace(
+                "   ", "  "
+            )
+        )

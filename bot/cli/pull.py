@@ -155,12 +155,13 @@ def candidates(ctx: click.Context, everything: bool, as_json: bool) -> None:
     `candidates draft ID...` starts a post from them; `candidates dismiss ID...` sets them aside."""
     if ctx.invoked_subcommand is not None:
         return
+    from bot.cli.discovery import features_folder
     from bot.desk.picks import offered
 
     settings = ctx.find_object(Settings)
     assert settings is not None
     with open_settings_archive(settings) as archive:
-        found = offered(archive, dismissed=everything)
+        found = offered(archive, dismissed=everything, features=features_folder(settings))
     if as_json:
         emit({"candidates": [candidate_json(o.candidate, o.tags) for o in found]})
         return
@@ -206,13 +207,14 @@ def draft_command(
     The draft has a placeholder line where each commentary goes (and where tags go when none is
     suggested); write in its place (or delete a commentary placeholder), then `paperboy ingest`
     the file. A post that still holds a placeholder is refused at its line."""
+    from bot.cli.discovery import features_folder
     from bot.desk.picks import start_draft
 
     date, keys = parse_day(day, settings), _keys(ids)
     if output is not None and output.exists():
         raise InputError(f"{output} exists: give --output a new file's name (a draft never overwrites one)")
     with open_settings_archive(settings) as archive:
-        pick = start_draft(archive, keys, date)
+        pick = start_draft(archive, keys, date, features=features_folder(settings))
     if output is not None:
         try:
             with output.open("x", encoding="utf-8") as file:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.archive import candidates
 from bot.archive.candidates import Candidate
@@ -26,13 +27,20 @@ from bot.archive.store import Archive
 from bot.archive.text import has_hangul
 
 
-def suggested_tags(archive: Archive, chosen: Sequence[Candidate]) -> dict[str, tuple[str, ...]]:
+def suggested_tags(
+    archive: Archive, chosen: Sequence[Candidate], features: Path | None = None
+) -> dict[str, tuple[str, ...]]:
     """The tags the model of the curator's vocabulary suggests for each candidate, by id.
 
-    THE SEAM for ``bot/suggest`` (issue 16's tag model): it returns no tags until that model
-    lands; connecting it here is all the CLI, the drafts and the chats need. A candidate is not
-    in the archive, so the model scores its title and summary as it would an untagged paper."""
-    return {}
+    A candidate is not in the archive, so the model (``bot/suggest``, its files in ``features``)
+    scores its title and summary as it would an untagged paper. Without the features (never
+    refreshed, or ``features`` not given) no tags are suggested rather than guessed."""
+    if features is None or not chosen:
+        return {}
+    from bot.suggest.tagger import tags_for
+
+    found = tags_for(features, [(c.title, c.summary, "") for c in chosen])
+    return {c.id: tags for c, tags in zip(chosen, found, strict=True) if tags}
 
 
 @dataclass(frozen=True)
@@ -43,10 +51,12 @@ class Offered:
     tags: tuple[str, ...] = ()
 
 
-def offered(archive: Archive, *, dismissed: bool = False, limit: int | None = None) -> list[Offered]:
+def offered(
+    archive: Archive, *, dismissed: bool = False, limit: int | None = None, features: Path | None = None
+) -> list[Offered]:
     """The candidates, newest pull first, each with its suggested tags."""
     found = candidates.listing(archive, dismissed=dismissed, limit=limit)
-    tags = suggested_tags(archive, found)
+    tags = suggested_tags(archive, found, features)
     return [Offered(c, tags.get(c.id, ())) for c in found]
 
 
@@ -64,11 +74,11 @@ class Pick:
         return f"draft-{self.day.isoformat()}.txt"
 
 
-def start_draft(archive: Archive, ids: Sequence[str], day: dt.date) -> Pick:
+def start_draft(archive: Archive, ids: Sequence[str], day: dt.date, *, features: Path | None = None) -> Pick:
     """The draft of a post of ``day`` with these candidates (``NotFound`` if one is not a
     candidate); they are marked ``drafted``."""
     chosen = candidates.get(archive, ids)
-    text = draft_text(chosen, day, suggested_tags(archive, chosen))
+    text = draft_text(chosen, day, suggested_tags(archive, chosen, features))
     with archive.engine.begin() as conn:
         candidates.set_status(conn, [c.id for c in chosen], candidates.DRAFTED)
     return Pick(day, text, tuple(chosen))

@@ -1,0 +1,219 @@
+"""The features and models on disk, beside the database: what ``refresh`` keeps between runs and
+what ``similar`` reads.
+
+The folder (``folder_for``) sits next to a SQLite file (``paperboy.db.suggest/``), or in
+PAPERBOY_DATA_DIR for PostgreSQL (``paperboy-1a2b3c4d.suggest/``, named by the database and a
+hash of its address). It is a cache: deleting it costs one rebuild, never a suggestion or a
+decision (those are in the database). It holds:
+
+- ``state.json``: which paper each row is (with the marks of the entries it was built from),
+  the sizes below, and each tag's training record. Written last, by rename: it is the commit,
+  and anything beyond the sizes it states is a half-finished write to be ignored.
+- ``gN/``, one generation of features: ``idf.npy``; the rows as a CSR matrix in three raw files
+  that new rows are appended to (``csr-data.f32``, ``csr-indices.i32``, ``csr-indptr.i64``); and
+  the same rows as they were at the build, column by column (``csc-*.npy``), which ``similar``
+  reads to touch only the papers sharing a term with the asked one. A rebuild writes ``gN+1``
+  beside it and commits; a reader holding the old files open keeps reading them.
+- ``models-N.npz``: the classifiers' weights (``model.py``).
+
+Only one process changes the folder at a time (a lock file; none on Windows); readers take no
+lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
+
+FORMAT = 1
+STATE = "state.json"
+SUFFIX = ".suggest"
+CSR = (("data", "f32", np.float32), ("indices", "i32", np.int32), ("indptr", "i64", np.int64))
+CSC = ("data", "indices", "indptr")
+
+
+def folder_for(database_url: str, data_dir: Path) -> Path:
+    """Where the features of the database at ``database_url`` are kept."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    database = url.database or ""
+    if url.get_backend_name() == "sqlite" and database and database != ":memory:":
+        path = Path(database.removeprefix("file:").split("?")[0]).expanduser()
+        return path.with_name(path.name + SUFFIX)
+    address = url.set(password=None).render_as_string(hide_password=False)
+    digest = hashlib.sha256(address.encode()).hexdigest()[:8]
+    name = "".join(c if c.isalnum() or c in "-_" else "-" for c in Path(database).name) or "archive"
+    return data_dir / f"{name}-{digest}{SUFFIX}"
+
+
+@dataclass
+class State:
+    """What the folder holds. ``rows[i]`` is ``[paper_id, entries, top]`` (the paper's number of
+    entries and highest entry key when the row was built: its mark), or None once superseded."""
+
+    archive: str
+    generation: int = 0
+    rows: list[list[Any] | None] = field(default_factory=list)
+    nnz: int = 0
+    #: Rows in the column files; later rows are only in the CSR files.
+    base_rows: int = 0
+    #: Papers the idf was fitted on, and rows added or dropped since.
+    fitted: int = 0
+    drift: int = 0
+    #: The archive's quick mark at the last refresh (``refresh.probe``).
+    probe: list[Any] = field(default_factory=list)
+    models: str | None = None
+    #: Each tag's training record (``model.TagRecord`` as a dict).
+    tags: dict[str, dict[str, Any]] = field(default_factory=dict)
+    format: int = FORMAT
+
+    def live(self) -> dict[str, int]:
+        """Each paper's current row."""
+        return {row[0]: number for number, row in enumerate(self.rows) if row is not None}
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """The committed rows: ``csr`` (every row, superseded ones too), the first ``base_rows`` by
+    column (``csc_*``, raw arrays), which rows are live, and the idf."""
+
+    csr: sp.csr_matrix
+    csc_data: np.ndarray
+    csc_indices: np.ndarray
+    csc_indptr: np.ndarray
+    base_rows: int
+    live: np.ndarray
+    idf: np.ndarray
+
+
+class FeatureStore:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the folder's lock: one refresh at a time (another waits for it)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.folder / "lock", "a+b") as handle:
+            if fcntl is not None:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            yield
+
+    def state(self) -> State | None:
+        """The committed state; None if there is none, or one this code cannot read."""
+        try:
+            raw = json.loads((self.folder / STATE).read_text())
+            state = State(**raw)
+        except (OSError, ValueError, TypeError):
+            return None
+        return state if state.format == FORMAT else None
+
+    def commit(self, state: State) -> None:
+        """Make ``state`` the folder's, then remove the generations and models it left behind."""
+        _write_atomic(self.folder / STATE, json.dumps(asdict(state), separators=(",", ":")).encode())
+        keep = {f"g{state.generation}", state.models, "lock", STATE}
+        for path in self.folder.iterdir():
+            if path.name in keep or path.name.endswith(".tmp"):
+                continue
+            if path.is_dir() and path.name.startswith("g"):
+                shutil.rmtree(path, ignore_errors=True)
+            elif path.name.startswith("models-"):
+                path.unlink(missing_ok=True)
+
+    def write_generation(self, state: State, matrix: sp.csr_matrix, idf: np.ndarray) -> State:
+        """All rows anew (``state.rows`` must describe them), in a new generation folder."""
+        generation = state.generation + 1
+        target = self.folder / f"g{generation}"
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        np.save(target / "idf.npy", idf)
+        for (name, suffix, dtype), array in zip(
+            CSR, (matrix.data, matrix.indices, matrix.indptr), strict=True
+        ):
+            np.asarray(array, dtype=dtype).tofile(target / f"csr-{name}.{suffix}")
+        columns = matrix.tocsc()
+        for name in CSC:
+            np.save(target / f"csc-{name}.npy", getattr(columns, name))
+        _sync_folder(target)
+        return State(
+            **{
+                **asdict(state),
+                "generation": generation,
+                "nnz": int(matrix.nnz),
+                "base_rows": matrix.shape[0],
+            }
+        )
+
+    def append(self, state: State, matrix: sp.csr_matrix) -> State:
+        """Add ``matrix``'s rows after the committed ones (``state.rows`` must already list them)."""
+        target = self.folder / f"g{state.generation}"
+        committed = (state.nnz, state.nnz, len(state.rows) - matrix.shape[0] + 1)
+        arrays = (matrix.data, matrix.indices, matrix.indptr[1:] + state.nnz)
+        for (name, suffix, dtype), size, array in zip(CSR, committed, arrays, strict=True):
+            with open(target / f"csr-{name}.{suffix}", "r+b") as handle:
+                handle.truncate(size * np.dtype(dtype).itemsize)  # what a crash left half-written
+                handle.seek(0, os.SEEK_END)
+                handle.write(np.asarray(array, dtype=dtype).tobytes())
+                handle.flush()
+                os.fsync(handle.fileno())
+        return State(**{**asdict(state), "nnz": state.nnz + int(matrix.nnz)})
+
+    def matrix(self, state: State) -> Matrix:
+        """The committed rows, mapped from the files (nothing is read until it is used)."""
+        source = self.folder / f"g{state.generation}"
+        sizes = (state.nnz, state.nnz, len(state.rows) + 1)
+        data, indices, indptr = (
+            _mapped(source / f"csr-{name}.{suffix}", dtype, size)
+            for (name, suffix, dtype), size in zip(CSR, sizes, strict=True)
+        )
+        csr = sp.csr_matrix((data, indices, indptr), shape=(len(state.rows), _columns(source)))
+        by_column = [np.load(source / f"csc-{name}.npy", mmap_mode="r") for name in CSC]
+        live = np.array([row is not None for row in state.rows], dtype=bool)
+        idf = np.load(source / "idf.npy", mmap_mode="r")
+        return Matrix(csr, by_column[0], by_column[1], by_column[2], state.base_rows, live, idf)
+
+
+def _columns(source: Path) -> int:
+    return int(np.load(source / "idf.npy", mmap_mode="r").shape[0])
+
+
+def _mapped(path: Path, dtype: Any, size: int) -> np.ndarray:
+    if size == 0:
+        return np.zeros(0, dtype=dtype)
+    return np.memmap(path, dtype=dtype, mode="r", shape=(size,))
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    _sync_folder(path.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    if os.name != "posix":
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

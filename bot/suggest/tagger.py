@@ -1,0 +1,40 @@
+"""Tags for text that is not in the archive yet: a candidate pulled from Hugging Face or arXiv,
+a paper in a curator's draft. Scored by the classifiers the last refresh saved, on a row weighed
+with the idf of the last build, exactly as an untagged archived paper would be; nothing is
+stored (the archive's suggestions are ``refresh.py``'s)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from bot.suggest.features import counts, weigh
+from bot.suggest.model import Models
+from bot.suggest.store import FeatureStore
+from bot.suggest.text import paper_text
+
+#: Tags offered for one text, the most confident first.
+MOST = 5
+
+
+def tags_for(folder: Path, papers: Sequence[tuple[str, str, str]], most: int = MOST) -> list[tuple[str, ...]]:
+    """The tags the model suggests for each ``(title, abstract, commentary)``, best first; no
+    tags at all while there are no features or no tag the model may suggest."""
+    store = FeatureStore(folder)
+    state = store.state()
+    if state is None or not state.models or not papers:
+        return [() for _ in papers]
+    models = Models.load(folder / state.models)
+    if not models.tags:
+        return [() for _ in papers]
+    idf = np.load(folder / f"g{state.generation}" / "idf.npy")
+    rows = weigh(counts([paper_text(*paper) for paper in papers]), idf)
+    found: list[list[tuple[float, str]]] = [[] for _ in papers]
+    for tag, scores in models.scores(rows).items():
+        threshold = models.threshold(tag)
+        for n, score in enumerate(scores):
+            if score >= threshold and score > 0:
+                found[n].append((float(score), tag))
+    return [tuple(tag for _, tag in sorted(pairs, key=lambda p: (-p[0], p[1]))[:most]) for pairs in found]
