@@ -334,8 +334,5 @@ def upgrade(settings: Settings) -> None:
 def _lines(papers: tuple[Paper, ...], mark: str = "") -> None:
     for paper in papers:
         tags = " ".join(f"#{t}" for t in paper.tags)
-        click.echo(
-            f"{iso(paper.date) or 'queued':<10}  {paper.title}  {tags}  [{paper.id}]{mark}".replace(
-                "   ", "  "
-            )
-        )
+        parts = (f"{iso(paper.date) or 'queued':<10}", paper.title, tags, f"[{paper.id}]{mark}")
+        click.echo("  ".join(part for part in parts if part))
