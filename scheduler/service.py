@@ -252,7 +252,8 @@ class Service:
         from bot.suggest.refresh import Interrupted, refresh
         from bot.suggest.store import folder_for
 
-        folder = folder_for(self.settings.database_url, self.settings.data_dir)
+        url = self.archive.engine.url.render_as_string(hide_password=False)  # the archive it has open
+        folder = folder_for(url, self.settings.data_dir)
         try:
             report = refresh(self.archive, folder, stop=self._stopping.is_set)
         except Interrupted:

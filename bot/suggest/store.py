@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -53,7 +54,10 @@ def folder_for(database_url: str, data_dir: Path) -> Path:
 
     url = make_url(database_url)
     database = url.database or ""
-    if url.get_backend_name() == "sqlite" and database and database != ":memory:":
+    if url.get_backend_name() == "sqlite":
+        in_memory = not database or database == ":memory:" or "mode=memory" in database
+        if in_memory:  # gone with the process, and so are its features: never beside the code
+            return Path(tempfile.gettempdir()) / f"paperboy-memory-{os.getpid()}{SUFFIX}"
         path = Path(database.removeprefix("file:").split("?")[0]).expanduser()
         return path.with_name(path.name + SUFFIX)
     address = url.set(password=None).render_as_string(hide_password=False)
