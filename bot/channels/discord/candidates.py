@@ -92,7 +92,7 @@ class DiscordCandidates:
         ]
         await interaction.response.send_message(
             content=f"**Candidates** · {len(found.offered)} newest",
-            embeds=embeds[:1],
+            embeds=embeds,  # titles cut at 200: ten candidates stay well inside 6,000 characters
             view=self.view(list(found.choices)),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,

@@ -190,6 +190,8 @@ class Handlers:
             for paper in result.papers:
                 body = paper_block(self.templates, views_digest(None, [paper], self.settings.base_url), paper)
                 tags = " ".join(f"#{tag}" for tag in paper.tags)
+                if result.is_suggested(paper):  # the model's guess, never passed off as the curator's
+                    tags = f"☆ suggested #{result.tag} · {tags}".rstrip(" ·")
                 articles.append(
                     InlineQueryResultArticle(
                         id=hashlib.sha1(paper.id.encode()).hexdigest()[:32],
