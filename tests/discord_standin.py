@@ -115,6 +115,8 @@ class DiscordStandIn(InteractionApi):
 
     def __init__(self, *, gateway: dict[str, Any] | None = None, **options: Any) -> None:
         """``options``: ``DiscordState``'s; ``gateway``: ``Gateway``'s (heartbeat_interval, …)."""
+        #: Files bots uploaded: (the request's path, the file name, its bytes).
+        self.files_sent: list[tuple[str, str, bytes]] = []
         super().__init__(**options)
         self.gateway = Gateway(self, **(gateway or {}))
 
@@ -177,20 +179,41 @@ class DiscordStandIn(InteractionApi):
         if problems:
             raise rules.form_error(problems)
 
-    @staticmethod
-    async def _read(request: web.Request) -> Any:
+    async def _read(self, request: web.Request) -> Any:
         if not request.body_exists:
             return None
-        if request.content_type == "multipart/form-data":  # files: only payload_json is read
+        files: list[tuple[str, str, bytes]] = []
+        if request.content_type == "multipart/form-data":  # payload_json, and files[n]
             form = await request.post()
             raw = form.get("payload_json")
             text = raw if isinstance(raw, str) else "{}"
+            for name, value in form.items():
+                if isinstance(value, web.FileField):
+                    files.append((name, value.filename, value.file.read()))
         else:
             text = await request.text()
         try:
-            return json.loads(text)
+            body = json.loads(text)
         except ValueError:
             raise rules.bad(50109, "The request body contains invalid JSON.") from None
+        if files:
+            self._check_files(body, files, request.path)
+        return body
+
+    def _check_files(self, body: Any, files: list[tuple[str, str, bytes]], path: str) -> None:
+        """Discord's rule for uploads: each ``files[n]`` is named in the message's ``attachments``
+        by its id ``n``, at most 10 files, none empty or over 10 MiB (a server without boosts)."""
+        message = (body or {}).get("data", body) if "type" in (body or {}) else body  # a callback's data
+        declared = {str(a.get("id")) for a in (message or {}).get("attachments", []) if isinstance(a, dict)}
+        if len(files) > 10:
+            raise rules.bad(50035, "Invalid Form Body: too many files")
+        for name, filename, data in files:
+            number = name.removeprefix("files[").removesuffix("]")
+            if not name.startswith("files[") or number not in declared:
+                raise rules.bad(50035, f"Invalid Form Body: {name} is not in attachments")
+            if not data or len(data) > 10 * 1024 * 1024:
+                raise rules.bad(40005, "Request entity too large")
+            self.files_sent.append((path, filename, data))
 
     def _json(self, status: int, body: Any, headers: dict[str, str]) -> web.Response:
         payload = json.dumps(body, ensure_ascii=False).encode()

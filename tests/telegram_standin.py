@@ -31,7 +31,7 @@ import aiohttp
 from aiohttp import web
 
 from tests import telegram_standin_rules as rules
-from tests.telegram_standin_files import Files
+from tests.telegram_standin_files import Files, Upload
 from tests.telegram_standin_methods import BotApi, wait_changed
 from tests.telegram_standin_rules import ApiError, Chat, Json, Params, Sent, bad
 
@@ -103,9 +103,11 @@ class TelegramStandIn(Files, BotApi):
                 raise bad("request body must be a JSON object")
             raw.update(body)
         elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            raw.update(
-                (key, value) for key, value in (await request.post()).items() if isinstance(value, str)
-            )
+            for key, value in (await request.post()).items():
+                if isinstance(value, str):
+                    raw[key] = value
+                elif isinstance(value, web.FileField):  # an upload (sendDocument)
+                    raw[key] = Upload(value.filename, value.content_type, value.file.read())
         return raw
 
     async def _deliver(self) -> None:

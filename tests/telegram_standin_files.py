@@ -6,6 +6,10 @@ type and size); ``getFile`` answers a ``File`` with a ``file_path``, refusing an
 file is then served at ``/file/bot<token>/<file_path>`` (the URL python-telegram-bot builds from
 ``base_file_url``), only with the bot's token and only for a path ``getFile`` handed out.
 Every download is recorded in ``downloads`` (its path and the bytes served).
+
+A bot sends a document with ``sendDocument``: the file uploaded in the multipart form (or a
+``file_id`` it was given), at most 50 MB, a file name required, a caption of at most 1,024
+characters after entity parsing; ``documents_sent`` records each one (``SentDocument``).
 """
 
 from __future__ import annotations
@@ -16,10 +20,35 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.telegram_standin_rules import Json, Params, bad
+from tests.platform_rules import utf16
+from tests.telegram_standin_rules import Json, Params, bad, check_markup, check_text
+
+#: The most a bot may upload (Bot API: "Bots can currently send files of up to 50 MB in size").
+SEND_LIMIT = 50 * 1024 * 1024
+MAX_CAPTION = 1024
 
 #: The most a bot may download through getFile (Bot API: "up to 20MB in size").
 GET_FILE_LIMIT = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file in a multipart request."""
+
+    filename: str | None
+    content_type: str | None
+    data: bytes
+
+
+@dataclass(frozen=True)
+class SentDocument:
+    """A document sendDocument accepted."""
+
+    chat_id: int
+    message_id: int
+    name: str | None
+    data: bytes
+    caption: str
 
 
 @dataclass
@@ -40,6 +69,7 @@ class Files:
     users: dict[int, Json]
 
     def _files_init(self) -> None:
+        self.documents_sent: list[SentDocument] = []
         self.files: dict[str, StoredFile] = {}
         self.downloads: list[tuple[str, int]] = []  # (file_path, bytes served)
         self._file_numbers = itertools.count(1)
@@ -98,6 +128,44 @@ class Files:
         if caption:
             message["caption"] = caption
         return self._queue(kind, message)  # type: ignore[attr-defined,no-any-return]
+
+    async def _api_send_document(self, params: Params) -> Json:
+        chat = self._chat(params)  # type: ignore[attr-defined]
+        given = params.raw.get("document")
+        if isinstance(given, str):
+            stored = self.files.get(given)
+            if stored is None:
+                raise bad("wrong file identifier/HTTP URL specified")
+        elif isinstance(given, Upload):
+            if not given.data:
+                raise bad("file must be non-empty")
+            if len(given.data) > SEND_LIMIT:
+                raise bad("Request Entity Too Large")
+            if not given.filename:
+                raise bad("file name is empty")
+            stored = self.document(given.data, given.filename, given.content_type)
+        else:
+            raise bad("there is no document in the request")
+        caption, entities = "", []
+        if params.string("caption"):
+            caption, entities = check_text(params.string("caption"), params.string("parse_mode"))
+            if utf16(caption) > MAX_CAPTION:
+                raise bad("message caption is too long")
+        markup = check_markup(params.json("reply_markup"))
+        self._throttle("sendDocument", chat)  # type: ignore[attr-defined]
+        message = self._message(chat, "", [], None, self.bot_user)  # type: ignore[attr-defined]
+        del message["text"]
+        message["document"] = self._document_json(stored, announce_size=True)
+        if caption:
+            message["caption"] = caption
+            if entities:
+                message["caption_entities"] = entities
+        if markup is not None:
+            message["reply_markup"] = markup
+        self.documents_sent.append(
+            SentDocument(chat.id, message["message_id"], stored.name, stored.data, caption)
+        )
+        return message
 
     async def _api_get_file(self, params: Params) -> Json:
         stored = self.files.get(params.string("file_id") or "")

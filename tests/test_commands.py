@@ -264,7 +264,8 @@ def test_help_and_start_list_every_command(seeded: Archive) -> None:
     assert isinstance(help_reply, Help) and isinstance(start, Help)
     assert (help_reply.greeting, start.greeting) == (False, True)
     assert [c.name for c in help_reply.commands] == [
-        "start", "help", "tag", "tags", "search", "latest", "paper", "subscribe", "unsubscribe", "settings"
+        "start", "help", "tag", "tags", "search", "latest", "paper", "similar", "subscribe", "unsubscribe",
+        "settings",
     ]  # fmt: skip
     assert "/tag <tag>: Papers with a tag" in help_reply.text
     assert set(HANDLERS) == {c.name for c in COMMANDS}

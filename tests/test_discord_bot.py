@@ -231,7 +231,18 @@ def test_commands_are_synced_globally_with_permissions_options_and_korean(seeded
     assert list(api.commands) == [None]  # no server was named: global commands
     synced = {c["name"]: c for c in api.commands[None]}
     assert sorted(synced) == sorted(
-        ["help", "tag", "tags", "search", "latest", "paper", "subscribe", "unsubscribe", "settings"]
+        [
+            "help",
+            "tag",
+            "tags",
+            "search",
+            "latest",
+            "paper",
+            "similar",
+            "subscribe",
+            "unsubscribe",
+            "settings",
+        ]
     )
     for name in ("subscribe", "unsubscribe", "settings"):
         assert synced[name]["default_member_permissions"] == str(MANAGE_CHANNELS), name
@@ -250,7 +261,7 @@ def test_commands_are_synced_globally_with_permissions_options_and_korean(seeded
 def test_a_development_server_gets_the_commands_and_nothing_is_global(seeded_sqlite: Archive) -> None:
     api, _ = play(seeded_sqlite, lambda session: asyncio.sleep(0), guild=GUILD)
     assert list(api.commands) == [GUILD]
-    assert len(api.commands[GUILD]) == 9 and all(c["guild_id"] == str(GUILD) for c in api.commands[GUILD])
+    assert len(api.commands[GUILD]) == 10 and all(c["guild_id"] == str(GUILD) for c in api.commands[GUILD])
 
 
 # -- lookups ------------------------------------------------------------------------------------------
@@ -264,7 +275,11 @@ def test_tag_vq_answers_visibly_with_a_card_per_paper_newest_first(seeded_sqlite
         assert message.content.startswith("**\\#vq** · 2 papers")
         assert [e["title"] for e in message.embeds] == [f"1. {VQ_TITLES[0]}", f"2. {VQ_TITLES[1]}"]
         assert f"/paper {VQGAN_ID}" in message.embeds[1]["description"]
-        assert message.components == []  # one page: no buttons
+        # One page: no Previous/Next, only a "similar" button per paper, carrying its id.
+        assert [(b["label"], b["custom_id"]) for b in asked.buttons] == [
+            ("≈ 1", "open:similar:mars-mixture-of-auto-regressive-models-dbf751e1"),
+            ("≈ 2", f"open:similar:{VQGAN_ID}"),
+        ]
         again = await session.command("tag", tag="#VQ")  # as people type it
         assert again.messages[0].embeds == message.embeds
 
@@ -277,16 +292,19 @@ def test_next_and_previous_turn_the_page_in_place(seeded_sqlite: Archive) -> Non
         (message,) = first.messages
         assert "page 1 of 2" in message.content and len(message.embeds) == 2
         assert [(b["label"], b.get("disabled", False)) for b in first.buttons] == [
+            ("≈ 1", False),
+            ("≈ 2", False),
             ("◀ Previous", True),
             ("Next ▶", False),
         ]
-        assert first.buttons[1]["custom_id"] == "page:tag:vision-language:2"
+        assert [len(row["components"]) for row in message.components] == [2, 2]  # papers', then pages
+        assert first.buttons[3]["custom_id"] == "page:tag:vision-language:2"
         turned = await session.press(message, "Next ▶")
         assert turned.response.type == 7  # the message itself is updated
         (same,) = turned.messages
         assert (same.id, same.edits, same.interaction_id) == (message.id, 1, message.interaction_id)
         assert "page 2 of 2" in same.content and [e["title"][:2] for e in same.embeds] == ["3.", "4."]
-        assert [b.get("disabled", False) for b in buttons(same)] == [False, True]
+        assert [b.get("disabled", False) for b in buttons(same)] == [False, False, False, True]
         back = await session.press(same, "◀ Previous")
         assert "page 1 of 2" in back.messages[0].content and back.messages[0].edits == 2
         assert [m.id for m in session.api.messages_in(NEWS)] == [message.id]  # edited, never re-sent
@@ -442,5 +460,7 @@ def test_a_page_of_ten_huge_papers_is_one_message_within_discords_limits(templat
     assert sum(embed_size(embed) for embed in reply.embeds) <= 6000
     long_title = reply.embeds[3]["title"]
     assert long_title.startswith("4. An extremely long title An") and long_title.endswith("…")
-    assert [(b.label, b.cursor) for b in reply.buttons] == [("◀ Previous", None), ("Next ▶", "tag:huge:2")]
+    pages = [(b.label, b.cursor) for b in reply.buttons if b.action == "page"]
+    assert pages == [("◀ Previous", None), ("Next ▶", "tag:huge:2")]
+    assert [b.label for b in reply.buttons if b.action == "open"] == [f"≈ {n}" for n in range(1, 11)]
     assert reply.embeds[0]["url"] == "https://papers.example/papers/html-like-0001.html"

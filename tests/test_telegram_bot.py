@@ -87,11 +87,12 @@ def test_pages_turn_in_place_with_older_and_newer_buttons(seeded_sqlite: Archive
         first = await api.next_sent(ADA)
         assert "page 1 of 2" in first.plain
         buttons = [b for row in first.reply_markup["inline_keyboard"] for b in row]
-        assert [b["text"] for b in buttons] == ["Older ▶"]
-        api.press(ADA, ADA, first.message_id, buttons[0]["callback_data"])
+        assert [b["text"] for b in buttons] == ["≈ 1", "≈ 2", "Older ▶"]  # a "similar" per paper
+        api.press(ADA, ADA, first.message_id, buttons[-1]["callback_data"])
         edit = await api.wait_for(lambda: api.edits[-1] if api.edits else None)
         assert edit.message_id == first.message_id and "page 2 of 2" in edit.plain
-        assert [b["text"] for row in edit.reply_markup["inline_keyboard"] for b in row] == ["◀ Newer"]
+        turned = [b["text"] for row in edit.reply_markup["inline_keyboard"] for b in row]
+        assert turned == ["≈ 3", "≈ 4", "◀ Newer"]
         await api.wait_for(lambda: api.callback_answers)
         assert len(api.messages_in(ADA)) == 1  # edited, not re-sent
 

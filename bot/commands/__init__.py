@@ -13,6 +13,7 @@ No platform SDK, Jinja2 or scheduler is imported here (``tests/test_architecture
 - ``arguments``: cleaning untrusted argument text, the ``Request`` a command gets;
 - ``cursor``: the stateless page cursors buttons carry (64 bytes at most);
 - ``lookup``: the read-only commands and tag completion;
+- ``related``: /similar and a paper's "similar" button;
 - ``subscribe``: a chat's own subscription;
 - ``results``: the answer types;
 - ``dispatch``: ``answer`` and ``turn_page``, which never raise for a user's mistake.
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 from bot.commands.arguments import MAX_ARGUMENT, PAGE_SIZE, Request, clean_argument
 from bot.commands.catalogue import COMMANDS, CommandInfo, descriptions
-from bot.commands.cursor import CURSOR_PATTERN, MAX_CURSOR_BYTES
+from bot.commands.cursor import CURSOR_PATTERN, MAX_CURSOR_BYTES, SIMILAR_PATTERN, similar_cursor
 from bot.commands.dispatch import HANDLERS, answer, turn_page
 from bot.commands.lookup import complete_tags
 from bot.commands.results import (
@@ -36,6 +37,8 @@ from bot.commands.results import (
     PaperDetail,
     PapersPage,
     Refused,
+    RelatedPaper,
+    SimilarPapers,
     Subscribed,
     Suggestions,
     TagList,
@@ -49,6 +52,7 @@ __all__ = [
     "MAX_ARGUMENT",
     "MAX_CURSOR_BYTES",
     "PAGE_SIZE",
+    "SIMILAR_PATTERN",
     "Answer",
     "ChatSettings",
     "CommandInfo",
@@ -60,7 +64,9 @@ __all__ = [
     "PaperDetail",
     "PapersPage",
     "Refused",
+    "RelatedPaper",
     "Request",
+    "SimilarPapers",
     "Subscribed",
     "Suggestions",
     "TagList",
@@ -69,5 +75,6 @@ __all__ = [
     "clean_argument",
     "complete_tags",
     "descriptions",
+    "similar_cursor",
     "turn_page",
 ]

@@ -27,6 +27,7 @@ from bot.archive.queries import MAX_PAGE
 from bot.archive.store import Archive
 from bot.archive.text import normalize_tag
 from bot.errors import InputError, QueryError
+from bot.suggest.similar import SimilarIndex
 
 #: The longest argument a command takes (a search, a list of tags, a paper id).
 MAX_ARGUMENT = 200
@@ -69,7 +70,8 @@ class Request:
     ``is_admin`` whether the caller may change that chat's subscription (only the platform can
     tell; a private chat's only member administers it). ``today`` bounds ``/latest`` so a post
     ingested ahead of its day stays unseen until then; ``now`` is when a new subscription
-    starts (the clock's time when None; tests pin it).
+    starts (the clock's time when None; tests pin it). ``index``: the features related papers
+    are found by, kept open by the bot (None: /similar says it is not available).
     """
 
     archive: Archive
@@ -81,6 +83,7 @@ class Request:
     base_url: str | None = None
     today: dt.date | None = None
     now: dt.datetime | None = None
+    index: SimilarIndex | None = None
 
 
 class MissingArgument(InputError):

@@ -69,6 +69,13 @@ COMMANDS: tuple[CommandInfo, ...] = (
         "/paper arxiv-2406.11837",
     ),
     CommandInfo(
+        "similar",
+        "Papers like one paper, by its id",
+        "비슷한 논문 (id로)",
+        "<id>",
+        "/similar arxiv-2406.11837",
+    ),
+    CommandInfo(
         "subscribe",
         "Get the daily digest in this chat, all papers or only some tags",
         "이 채팅에서 매일 다이제스트 받기 (전체 또는 태그 선택)",

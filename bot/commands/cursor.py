@@ -11,6 +11,9 @@ bytes of UTF-8), which also fits Discord's ``custom_id`` (100 characters). The f
 - ``search:codebook tokens:2``: page 2 of a search. The query is the cleaned text the user
   typed, so reading it back runs the same search. A query that does not fit gets no cursor:
   its answer is a single page that says how many more matches there are (see ``lookup``).
+- ``similar:arxiv-2406.11837``: the papers related to one paper (a paper's "similar" button).
+  Paper ids are at most 49 ASCII characters, so every one fits; ``similar_cursor`` still
+  answers None for one that would not.
 
 A cursor comes back from the client and can be forged or garbled; ``read_cursor`` refuses
 anything it did not write with an ``InputError`` the dispatcher answers politely. A forged
@@ -31,6 +34,9 @@ from bot.errors import InputError
 MAX_CURSOR_BYTES = 64
 #: What adapters route button presses by (a python-telegram-bot ``CallbackQueryHandler`` pattern).
 CURSOR_PATTERN = r"^(tag|search):"
+#: What a paper's "similar" button carries: ``similar:`` and the paper's id.
+SIMILAR_PATTERN = r"^similar:"
+SIMILAR = "similar:"
 GARBLED = "That button no longer works. Send the command again."
 
 _HASH_LENGTH = 8
@@ -38,6 +44,8 @@ _HASHED = re.compile(rf"(.*)~([0-9a-f]{{{_HASH_LENGTH}}})")
 _PAGE = re.compile(r"[1-9][0-9]{0,8}")
 # What the start of a stored tag can look like (it may end in "-" where it was cut).
 _PREFIX = re.compile(r"[^\W_A-Z][\w-]*")
+# What a paper id can look like (``arxiv-2406.11837``, ``arxiv-hep-th_9901001``, a slug and hash).
+_PAPER_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 Kind = Literal["tag", "search"]
 
@@ -82,6 +90,22 @@ def search_cursor(query: str, page: int) -> str | None:
     """The cursor of page ``page`` of a search, or None when the query is too long to carry."""
     cursor = f"search:{query}:{page}"
     return cursor if _size(cursor) <= MAX_CURSOR_BYTES else None
+
+
+def similar_cursor(paper_id: str) -> str | None:
+    """What a paper's "similar" button carries, or None for an id too long to carry."""
+    cursor = SIMILAR + paper_id
+    return cursor if _size(cursor) <= MAX_CURSOR_BYTES else None
+
+
+def read_similar(data: str) -> str:
+    """The paper id a "similar" button carries; an ``InputError`` for anything else."""
+    if not isinstance(data, str) or _size(data) > MAX_CURSOR_BYTES or not data.startswith(SIMILAR):
+        raise InputError(GARBLED)
+    paper_id = data.removeprefix(SIMILAR)
+    if not _PAPER_ID.fullmatch(paper_id):
+        raise InputError(GARBLED)
+    return paper_id
 
 
 def read_cursor(data: str) -> Cursor:

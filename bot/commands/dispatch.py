@@ -16,12 +16,13 @@ import re
 from collections.abc import Callable
 
 from bot.archive.store import Archive
-from bot.commands import lookup, subscribe
+from bot.commands import lookup, related, subscribe
 from bot.commands.arguments import MAX_PAGE_SIZE, PAGE_SIZE, Request, clean_argument, sentence
 from bot.commands.catalogue import BY_NAME, COMMANDS, closest_command, command_name
-from bot.commands.cursor import read_cursor
+from bot.commands.cursor import SIMILAR, read_cursor, read_similar
 from bot.commands.results import Answer, Error
 from bot.errors import InputError, NotFound
+from bot.suggest.similar import SimilarIndex
 
 Handler = Callable[[Request], Answer]
 
@@ -33,6 +34,7 @@ HANDLERS: dict[str, Handler] = {
     "search": lookup.search,
     "latest": lookup.latest,
     "paper": lookup.paper,
+    "similar": related.similar_papers,
     "subscribe": subscribe.subscribe,
     "unsubscribe": subscribe.unsubscribe,
     "settings": subscribe.settings,
@@ -50,12 +52,14 @@ def answer(
     base_url: str | None = None,
     today: dt.date | None = None,
     now: dt.datetime | None = None,
+    index: SimilarIndex | None = None,
 ) -> Answer:
     """The answer to ``/command args`` (``command`` as typed: ``/Tag@PaperboyBot`` is ``tag``).
 
     ``chat`` is the chat's ``KIND:TARGET`` address (needed by the subscription commands),
     ``is_admin`` whether the caller may change its subscription, ``today`` the deployment's
-    date (``/latest`` shows nothing dated after it), ``now`` a new subscription's start.
+    date (``/latest`` shows nothing dated after it), ``now`` a new subscription's start,
+    ``index`` the features ``/similar`` reads (kept open by the bot).
     """
     size = _page_size(page_size)
     name = command_name(command)
@@ -64,7 +68,8 @@ def answer(
         return unknown_command(name)
     usage = BY_NAME[name].usage
     try:
-        request = Request(archive, name, clean_argument(args), chat, is_admin, size, base_url, today, now)
+        cleaned = clean_argument(args)
+        request = Request(archive, name, cleaned, chat, is_admin, size, base_url, today, now, index)
         return handler(request)
     except InputError as exc:
         return Error(sentence(str(exc)), usage)
@@ -73,15 +78,23 @@ def answer(
 
 
 def turn_page(
-    archive: Archive, cursor: str, *, page_size: int = PAGE_SIZE, base_url: str | None = None
+    archive: Archive,
+    cursor: str,
+    *,
+    page_size: int = PAGE_SIZE,
+    base_url: str | None = None,
+    index: SimilarIndex | None = None,
 ) -> Answer:
-    """The page a button's cursor (``PapersPage.older``/``newer``) asks for.
+    """The page a button's cursor (``PapersPage.older``/``newer``) asks for, or for a paper's
+    "similar" button (``similar:ID``) what ``/similar ID`` answers.
 
     The cursor comes back from the client: a garbled or forged one answers an ``Error`` that
     asks for the command again; a page past the end answers the last page.
     """
     size = _page_size(page_size)
     try:
+        if cursor.startswith(SIMILAR):
+            return related.related(archive, index, read_similar(cursor), base_url=base_url)
         found = read_cursor(cursor)
         if found.kind == "search":
             query = clean_argument(found.key)

@@ -58,15 +58,17 @@ def tag(request: Request) -> PapersPage | Suggestions:
 def tag_page(
     archive: Archive, tag: str, page: int, *, size: int, base_url: str | None
 ) -> PapersPage | Suggestions:
-    """Page ``page`` of a normalised tag; a page past the end is the last page (the archive can
-    shrink after a button was sent), an unknown tag answers the closest ones."""
+    """Page ``page`` of a normalised tag: the curator's papers, then the ones the model suggests
+    the tag for (marked). A page past the end is the last page (the archive can shrink after a
+    button was sent); a tag the curator never used answers the closest ones."""
     try:
-        found = queries.papers_by_tag(archive, tag, page, size)
+        found = queries.papers_by_tag(archive, tag, page, size, with_suggested=True)
     except QueryError:
         if page == 1:
             raise
-        first = queries.papers_by_tag(archive, tag, 1, size)
-        found = first if first.pages <= 1 else queries.papers_by_tag(archive, tag, first.pages, size)
+        first = queries.papers_by_tag(archive, tag, 1, size, with_suggested=True)
+        last = first.pages
+        found = first if last <= 1 else queries.papers_by_tag(archive, tag, last, size, with_suggested=True)
     if not found.total:
         return Suggestions(tag, found.suggestions)
     return PapersPage(
@@ -79,6 +81,8 @@ def tag_page(
         older=tag_cursor(tag, found.page + 1) if found.page < found.pages else None,
         newer=tag_cursor(tag, found.page - 1) if found.page > 1 else None,
         tag=tag,
+        curated=found.curated,
+        suggested=frozenset(found.suggested),
     )
 
 

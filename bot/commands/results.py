@@ -32,6 +32,11 @@ class PapersPage:
     ``older`` and ``newer`` are cursors for the following and preceding page (for a search:
     lower and higher ranked), ``None`` at either end. ``capped``: a search matched more than
     it pages through, so ``total`` is a lower bound ("50+").
+
+    A tag's listing is the curator's papers, then those the model suggests the tag for:
+    ``curated`` counts the curator's, and ``suggested`` names the papers of this page that are
+    only suggested, which every reply marks as such (a reader must never take the model's
+    guess for the curator's word).
     """
 
     title: str
@@ -45,6 +50,16 @@ class PapersPage:
     tag: str | None = None
     query: str | None = None
     capped: bool = False
+    curated: int | None = None
+    suggested: frozenset[str] = frozenset()
+
+    def is_suggested(self, paper: PaperView) -> bool:
+        return paper.id in self.suggested
+
+    @property
+    def first_suggested(self) -> str | None:
+        """The id of this page's first suggested paper, where the suggested ones begin."""
+        return next((paper.id for paper in self.papers if paper.id in self.suggested), None)
 
     @property
     def first(self) -> int:
@@ -59,7 +74,32 @@ class PapersPage:
     @property
     def text(self) -> str:
         count = f"{self.total}{'+' if self.capped else ''} paper{'' if self.total == 1 else 's'}"
+        if self.curated is not None and self.curated < self.total:
+            count += f" ({self.total - self.curated} suggested)"
         return f"{self.title}: {count}, page {self.page} of {self.pages}"
+
+
+@dataclass(frozen=True)
+class RelatedPaper:
+    """A paper close to the one asked about: ``score`` is the cosine of their features (0-1)."""
+
+    id: str
+    title: str
+    score: float
+    link: str | None = None
+
+
+@dataclass(frozen=True)
+class SimilarPapers:
+    """/similar ID: the nearest papers to ``paper`` in the archive, best first (never itself)."""
+
+    paper: PaperView
+    similar: tuple[RelatedPaper, ...]
+
+    @property
+    def text(self) -> str:
+        count = len(self.similar)
+        return f"Papers like {self.paper.title}: {count} paper{'' if count == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -222,6 +262,7 @@ class ChatSettings:
 
 Answer = (
     PapersPage
+    | SimilarPapers
     | Suggestions
     | TagList
     | PaperDetail

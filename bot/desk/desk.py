@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -25,11 +25,12 @@ from bot.archive.published import write_post
 from bot.archive.schema import publications
 from bot.archive.store import Archive
 from bot.config import Settings
-from bot.desk import drafts, intake
+from bot.desk import drafts, intake, retag
 from bot.desk.drafts import Draft, DraftGone
 from bot.desk.preview import Preview, build, failed, read_post, renamed, stored_name
 from bot.errors import InputError, ParseError
 from bot.models import Digest
+from bot.suggest.store import folder_for
 
 log = logging.getLogger("paperboy.desk")
 #: Publishes a day now through the service; returns how many subscribers it goes to (None: unknown).
@@ -46,6 +47,16 @@ class Received:
 
     preview: Preview
     draft: Draft | None
+
+
+@dataclass(frozen=True)
+class Retagged:
+    """What an accept or reject button did, in one line, and the preview to show now (None: the
+    press changed nothing)."""
+
+    text: str
+    ok: bool = True
+    received: Received | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +104,8 @@ class Desk:
         self.on_publish = on_publish
         self.clock = clock
         self.curators = settings.curators
+        #: The tag model's files: tags offered in previews and for candidates.
+        self.features = folder_for(settings.database_url, settings.data_dir)
 
     # -- a post comes in -------------------------------------------------------------------------
 
@@ -119,15 +132,7 @@ class Desk:
             return Received(failed("post", str(exc)), None)
         draft_id = drafts.new_id()
         digest = renamed(digest, stored_name(digest, draft_id))
-        preview = build(
-            self.archive,
-            doc,
-            digest,
-            base_url=self.settings.base_url,
-            cutoff=self.cutoff(digest.date) if digest.date else None,
-            now=now,
-            queue_per_day=self.settings.queue_per_day,
-        )
+        preview = self._build(doc, digest, now)
         draft = drafts.create(
             self.archive, curator, digest.source, doc.text, draft_id=draft_id, reply_to=reply_to, now=now
         )
@@ -141,6 +146,18 @@ class Desk:
             ", a correction" if preview.correction else "",
         )
         return Received(preview, draft)
+
+    def _build(self, doc: Document, digest: Digest, now: dt.datetime) -> Preview:
+        return build(
+            self.archive,
+            doc,
+            digest,
+            base_url=self.settings.base_url,
+            cutoff=self.cutoff(digest.date) if digest.date else None,
+            now=now,
+            queue_per_day=self.settings.queue_per_day,
+            features=self.features,
+        )
 
     def looks_like_post(self, text: str) -> bool:
         """Whether ``text`` is in one of the formats at all (a channel's other posts are not)."""
@@ -208,6 +225,45 @@ class Desk:
             return Outcome(f"Stored {day} ({papers}); it is going out now.", day=day, publish=True)
         return Outcome(f"Stored {day} ({papers}); it goes out at {self._when(day)}.", day=day)
 
+    def retag(self, data: str, curator: str, shown: Collection[str]) -> Retagged:
+        """A preview's accept or reject button (``retag``); ``shown``: the data of every button on
+        the message pressed. A stale or forged press is a ``Retagged`` saying so, never raised."""
+        now = self.clock()
+        try:
+            press = retag.read(data)
+            draft = drafts.get(self.archive, press.draft_id, now=now)
+            today = self._today(draft.created)
+            doc = Document(draft.name, draft.text)
+            papers = read_post(doc, today).entries
+            found = retag.find_offer(self.features, papers, press)
+        except (DraftGone, InputError) as exc:
+            return Retagged(str(exc), ok=False)
+        except ParseError:
+            return Retagged("That draft no longer reads as a post: send the post again.", ok=False)
+        number, tag = found.entry + 1, found.tag
+        if press.verb == retag.ACCEPT:
+            doc = Document(draft.name, retag.with_tag(draft.text, papers, found.entry, tag))
+            try:
+                again = read_post(doc, today)
+            except ParseError:
+                again = None
+            if again is None or tag not in again.entries[found.entry].tags:
+                text = f"#{tag} does not fit this post's format: write it in and send the post again."
+                return Retagged(text, ok=False)
+            try:
+                drafts.update_text(self.archive, draft.id, doc.text)
+            except DraftGone as exc:
+                return Retagged(str(exc), ok=False)
+            said = f"#{tag} added to paper {number}."
+        else:
+            kept = retag.reject_stored(self.archive, papers[found.entry], tag)
+            said = f"#{tag} rejected for paper {number}{': never suggested for it again' if kept else ''}."
+        log.info("draft %s: %s (%s)", draft.id, said, curator)
+        digest = renamed(read_post(doc, today), draft.name)
+        hidden = found.data(retag.ACCEPT, draft.id)
+        preview = self._build(doc, digest, now).showing([d for d in shown if d != hidden], draft.id)
+        return Retagged(said, received=Received(preview, draft))
+
     async def publish(self, outcome: Outcome) -> str:
         """Send the day ``outcome`` stored (through the service); one line saying how it went."""
         day = outcome.day
@@ -230,6 +286,11 @@ class Desk:
 
     def _when(self, day: dt.date) -> str:
         return f"{self.cutoff(day):%Y-%m-%d %H:%M} {self.settings.timezone.key}"
+
+    def next_day(self) -> dt.date:
+        """The day a new post is for: today, or tomorrow once today has gone out."""
+        today = self._today(self.clock())
+        return today + dt.timedelta(days=1) if self._gone_out(today) else today
 
     def _today(self, now: dt.datetime) -> dt.date:
         return now.astimezone(self.settings.timezone).date()

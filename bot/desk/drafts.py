@@ -13,7 +13,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from bot.archive.schema import drafts
 from bot.archive.store import Archive
@@ -93,6 +93,14 @@ def claim(conn: Connection, draft_id: str, *, now: dt.datetime | None = None) ->
     if draft.expires <= (now or utcnow()):
         raise DraftGone(expired(draft))
     return draft
+
+
+def update_text(archive: Archive, draft_id: str, text: str) -> None:
+    """Replace the draft's text (a tag accepted in its preview); ``DraftGone`` if it is not there."""
+    with archive.engine.begin() as conn:
+        changed = conn.execute(update(drafts).where(drafts.c.id == draft_id).values(text=text)).rowcount
+    if not changed:
+        raise DraftGone(GONE)
 
 
 def discard(archive: Archive, draft_id: str) -> bool:

@@ -15,8 +15,9 @@ import datetime as dt
 import difflib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from sqlalchemy import Connection, select
 
@@ -27,6 +28,7 @@ from bot.archive.queries import day_papers_in, load_papers, tag_counts
 from bot.archive.schema import entries, publications, sources
 from bot.archive.store import Archive
 from bot.desk.changes import ChangeView, describe
+from bot.desk.retag import Offer, at_most, offer, offers, still_shown
 from bot.errors import ParseError
 from bot.models import Digest, Paper, TagCount
 from bot.render.context import DigestView, digest_view
@@ -54,6 +56,8 @@ class Entry:
     title: str
     tags: tuple[str, ...]
     line: int
+    #: Tags the model suggests that the curator did not write (``retag``), best first.
+    offered: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,18 @@ class Preview:
     @property
     def correction(self) -> bool:
         return self.changes is not None
+
+    @property
+    def offers(self) -> list[Offer]:
+        """The tags offered with accept/reject buttons, paper by paper."""
+        return offers([entry.offered for entry in self.entries])
+
+    def showing(self, shown: Collection[str], draft_id: str) -> Preview:
+        """This preview offering only what the buttons ``shown`` still offer (the others were
+        accepted or rejected)."""
+        kept = still_shown([entry.offered for entry in self.entries], draft_id, shown)
+        entries = tuple(replace(entry, offered=tags) for entry, tags in zip(self.entries, kept, strict=True))
+        return replace(self, entries=entries)
 
     @property
     def change_views(self) -> tuple[ChangeView, ...]:
@@ -106,9 +122,11 @@ def build(
     cutoff: dt.datetime | None,
     now: dt.datetime,
     queue_per_day: int = 3,
+    features: Path | None = None,
 ) -> Preview:
     """The preview of ``digest`` (parsed from ``doc`` and named as it will be stored).
-    ``cutoff``: the day's publish time (None for the undated queue)."""
+    ``cutoff``: the day's publish time (None for the undated queue); ``features``: the tag
+    model's folder, for the tags it offers (None: none offered)."""
     known = tag_counts(archive)
     papers, changes, published = rehearse(archive, digest)
     if digest.date is None:
@@ -123,7 +141,10 @@ def build(
         name=digest.source,
         day=digest.date,
         format=digest.format,
-        entries=tuple(Entry(p.title, p.tags, p.line) for p in digest.entries),
+        entries=tuple(
+            Entry(p.title, p.tags, p.line, tags)
+            for p, tags in zip(digest.entries, at_most(offer(features, digest.entries)), strict=True)
+        ),
         warnings=tuple(warnings),
         changes=tuple(changes) if published else None,
         digest=digest_view(digest.date, papers, base_url),

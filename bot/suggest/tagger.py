@@ -1,10 +1,12 @@
 """Tags for text that is not in the archive yet: a candidate pulled from Hugging Face or arXiv,
 a paper in a curator's draft. Scored by the classifiers the last refresh saved, on a row weighed
 with the idf of the last build, exactly as an untagged archived paper would be; nothing is
-stored (the archive's suggestions are ``refresh.py``'s)."""
+stored (the archive's suggestions are ``refresh.py``'s). The classifiers are read once per process
+and read again only when a refresh has written new ones."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,10 +28,9 @@ def tags_for(folder: Path, papers: Sequence[tuple[str, str, str]], most: int = M
     state = store.state()
     if state is None or not state.models or not papers:
         return [() for _ in papers]
-    models = Models.load(folder / state.models)
+    models, idf = _loaded(folder / state.models, folder / f"g{state.generation}" / "idf.npy")
     if not models.tags:
         return [() for _ in papers]
-    idf = np.load(folder / f"g{state.generation}" / "idf.npy")
     rows = weigh(counts([paper_text(*paper) for paper in papers]), idf)
     found: list[list[tuple[float, str]]] = [[] for _ in papers]
     for tag, scores in models.scores(rows).items():
@@ -38,3 +39,18 @@ def tags_for(folder: Path, papers: Sequence[tuple[str, str, str]], most: int = M
             if score >= threshold and score > 0:
                 found[n].append((float(score), tag))
     return [tuple(tag for _, tag in sorted(pairs, key=lambda p: (-p[0], p[1]))[:most]) for pairs in found]
+
+
+def _loaded(models: Path, idf: Path) -> tuple[Models, np.ndarray]:
+    """The classifiers and the idf, read once per process while their files stay the same (a
+    chat preview asks for tags on every post; a refresh writes new files, read on next use)."""
+    try:
+        stamps = tuple((found.st_mtime_ns, found.st_size) for found in (models.stat(), idf.stat()))
+    except FileNotFoundError:  # a rebuild replaced them meanwhile: nothing to offer this time
+        return Models.empty(), np.zeros(0)
+    return _read(str(models), str(idf), stamps)
+
+
+@functools.lru_cache(maxsize=4)
+def _read(models: str, idf: str, stamps: tuple[tuple[int, int], ...]) -> tuple[Models, np.ndarray]:
+    return Models.load(Path(models)), np.load(idf)

@@ -28,6 +28,7 @@ import discord
 from bot.archive.store import Archive
 from bot.channels.checks import DISCORD_API, discord_guild, discord_shards
 from bot.channels.discord.api import api_base, use_api_base, use_gateway
+from bot.channels.discord.candidates import DiscordCandidates
 from bot.channels.discord.commands import CommandTree, Translator
 from bot.channels.discord.desk import DiscordDesk
 from bot.channels.discord.desk import install as install_desk
@@ -83,9 +84,10 @@ class DiscordBot:
         self.tree = CommandTree(self.client, self.responder)
         self.client.add_dynamic_items(self.responder.buttons)
         self.desk = None if desk is None else DiscordDesk(desk, templates, defer_after=defer_after)
-        if self.desk is not None:
-            install_desk(self.tree, self.desk)
-            self.client.add_dynamic_items(self.desk.buttons)
+        if self.desk is not None and desk is not None:
+            picks = DiscordCandidates(desk, templates)
+            install_desk(self.tree, self.desk, picks)
+            self.client.add_dynamic_items(self.desk.buttons, self.desk.retag_buttons, picks.buttons)
         self._gateway: asyncio.Task[None] | None = None
 
     async def start(self) -> None:

@@ -117,6 +117,12 @@ def install(tree: CommandTree, respond: Responder) -> None:
     async def paper(interaction: Interaction, paper_id: Text) -> None:
         await respond.lookup(interaction, "paper", paper_id)
 
+    @tree.command(name="similar", description=about("similar"))
+    @app_commands.rename(paper_id="id")
+    @app_commands.describe(paper_id=text("The paper's id, as /tag and /search show it", "논문 id"))
+    async def similar(interaction: Interaction, paper_id: Text) -> None:
+        await respond.lookup(interaction, "similar", paper_id)
+
     @tree.command(name="subscribe", description=about("subscribe"))
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_channels=True)

@@ -24,9 +24,10 @@ import discord
 from discord import app_commands
 from discord.app_commands import locale_str
 
+from bot.channels.discord.candidates import DiscordCandidates
 from bot.channels.discord.replies import clip
 from bot.channels.discord.responder import NO_MENTIONS
-from bot.desk import LIFETIME, ONLY_CURATORS, Desk, Outcome, Received, buttons, intake
+from bot.desk import LIFETIME, ONLY_CURATORS, Desk, Outcome, Received, buttons, intake, retag
 from bot.desk.drafts import ID_PATTERN
 from bot.errors import InputError
 from bot.render._split import chunks
@@ -70,6 +71,38 @@ class DeskButton(ButtonItem, template=TEMPLATE):
         raise NotImplementedError
 
 
+class RetagButton(ButtonItem, template=retag.BUTTON):
+    """A suggested tag's ✅ or ✖ (``dtag:a|r:DRAFT:N:HASH``, ``bot.desk.retag``)."""
+
+    def __init__(self, data: str, label: str = "") -> None:
+        style = discord.ButtonStyle.success if data.startswith("dtag:a:") else discord.ButtonStyle.secondary
+        button: discord.ui.Button[discord.ui.View] = discord.ui.Button(
+            label=(label or data)[:80], custom_id=data, style=style
+        )
+        super().__init__(button)
+        self.data = data
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Self:
+        return cls(match.group(0), getattr(item, "label", None) or "")
+
+    async def callback(self, interaction: Interaction) -> None:
+        await self.pressed(interaction)
+
+    async def pressed(self, interaction: Interaction) -> None:
+        raise NotImplementedError
+
+
+def retag_buttons(press: Callable[[Interaction, str], Awaitable[None]]) -> type[RetagButton]:
+    class BotRetagButton(RetagButton, template=retag.BUTTON):
+        async def pressed(self, interaction: Interaction) -> None:
+            await press(interaction, self.data)
+
+    return BotRetagButton
+
+
 def desk_buttons(press: Press) -> type[DeskButton]:
     """The bot's preview button type, whose presses reach ``press``."""
 
@@ -107,6 +140,7 @@ class DiscordDesk:
     def __init__(self, desk: Desk, templates: Templates, *, defer_after: float = DEFER_AFTER) -> None:
         self.desk, self.templates, self.defer_after = desk, templates, defer_after
         self.buttons = desk_buttons(self.press)
+        self.retag_buttons = retag_buttons(self.retagged)
         self._tasks: set[asyncio.Task[None]] = set()
 
     def curator(self, interaction: Interaction) -> bool:
@@ -168,6 +202,11 @@ class DiscordDesk:
             view = discord.ui.View(timeout=None)
             for label, action in buttons(received.preview):
                 view.add_item(self.buttons(action, draft.id, label))
+            for index, offer in enumerate(received.preview.offers):  # two offers a row, rows 1-4
+                for label, data in offer.buttons(draft.id):
+                    item = self.retag_buttons(data, label)
+                    item.row = 1 + index // 2
+                    view.add_item(item)
             messages[-1]["view"] = view
             if received.preview.digest is not None:
                 first = render_discord(self.templates, received.preview.digest)[0]
@@ -206,6 +245,30 @@ class DiscordDesk:
             log.error("discord interaction %s (desk %s) failed", interaction.id, action, exc_info=exc)
             await tell(interaction, SORRY)
 
+    async def retagged(self, interaction: Interaction, data: str) -> None:
+        """A suggested tag's ✅ or ✖: the draft (✅) and the preview change in place."""
+        try:
+            if not self.curator(interaction):
+                await tell(interaction, ONLY_CURATORS)
+                return
+            shown = [
+                custom_id
+                for row in (interaction.message.components if interaction.message else [])
+                for child in getattr(row, "children", ())
+                if (custom_id := getattr(child, "custom_id", None))
+            ]
+            curator = f"discord:{interaction.user.id}"
+            done = await asyncio.to_thread(self.desk.retag, data, curator, shown)
+            if done.received is None:
+                await tell(interaction, done.text)
+                return
+            (summary,) = [m for m in self.render(done.received) if "view" in m]
+            await interaction.response.edit_message(**summary)
+            await interaction.followup.send(done.text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        except Exception as exc:
+            log.error("discord interaction %s (desk tag) failed", interaction.id, exc_info=exc)
+            await tell(interaction, SORRY)
+
     async def _publish(self, interaction: Interaction, outcome: Outcome) -> None:
         """The day goes out (which may take minutes); then one line says how it went."""
         try:
@@ -226,8 +289,18 @@ class DiscordDesk:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
-def install(tree: app_commands.CommandTree[Any], desk: DiscordDesk) -> None:
-    """Add ``/post`` to ``tree``."""
+def install(tree: app_commands.CommandTree[Any], desk: DiscordDesk, picks: DiscordCandidates) -> None:
+    """Add ``/post`` and ``/candidates`` to ``tree``."""
+
+    @tree.command(
+        name="candidates",
+        description=locale_str(
+            "Today's candidates, to start a post from (curators only)",
+            ko="오늘의 후보 논문 (큐레이터 전용)",
+        ),
+    )
+    async def candidates(interaction: discord.Interaction[discord.Client]) -> None:
+        await picks.candidates(interaction)
 
     @tree.command(
         name="post",

@@ -3,7 +3,9 @@
 
 - A page of /tag or /search is one message (buttons edit it in place), so its papers are short
   cards, one embed each, at most ``PAGE_EMBEDS``, each given an equal share of the 6,000
-  characters a message's embeds may hold.
+  characters a message's embeds may hold. A tag's suggested papers follow the curator's, their
+  cards marked ☆ and "Suggested". Each paper has a "similar" button (``≈ 2``) that posts what
+  ``/similar ID`` answers.
 - /paper and /latest show papers as the digest does (``bot.render.discord``), in as many
   messages as that takes.
 - Errors, refusals, notices, help and subscription replies are plain content, shown only to
@@ -25,8 +27,10 @@ from bot.commands import (
     Notice,
     PaperDetail,
     PapersPage,
+    SimilarPapers,
     Suggestions,
     TagList,
+    similar_cursor,
 )
 from bot.commands.cursor import tag_cursor
 from bot.commands.results import ChatSettings, Error, NotSubscribed, Refused, Subscribed, Unsubscribed
@@ -51,6 +55,9 @@ PAGE_EMBEDS = EMBEDS
 #: Discord shows at most 25 buttons on a message (5 rows of 5).
 MAX_BUTTONS = 25
 PREVIOUS, NEXT = "◀ Previous", "Next ▶"
+#: The label of a paper's "similar" button: ``≈ 3`` for the page's third paper.
+SIMILAR = "≈ {rank}"
+PER_ROW = 5
 #: Answers only the asker sees: mistakes, refusals, "nothing found", and a channel's settings.
 PRIVATE = (Error, Refused, Notice, Help, Suggestions, Subscribed, Unsubscribed, NotSubscribed, ChatSettings)
 #: What a subscription's target is, as replies name it.
@@ -65,6 +72,8 @@ class Button:
     label: str
     action: Literal["page", "open"]
     cursor: str | None
+    #: The row it goes on (0-4); None: after the one before it, five to a row.
+    row: int | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,13 @@ def render_answer(
         return [Reply(m.content, tuple(m.embeds)) for m in render_discord(templates, answer.view)]
     if isinstance(answer, PapersPage):
         return [page_reply(templates, answer, base_url)]
+    if isinstance(answer, SimilarPapers):
+        body = templates.render("discord/reply/similar.md", {"answer": answer}).strip()
+        title = shorten(f"Like: {answer.paper.title}", TITLE)
+        embed: dict[str, Any] = {"title": title, "description": clip(body, DESCRIPTION_ROOM), "color": COLOR}
+        if answer.paper.link:
+            embed["url"] = answer.paper.link
+        return [Reply("", (embed,))]
     if isinstance(answer, PaperDetail):
         digest = views_digest(None, [answer.paper], base_url)
         content = _render(templates, "discord/reply/paper.md", {"answer": answer})
@@ -122,19 +138,28 @@ def page_reply(templates: Templates, page: PapersPage, base_url: str | None) -> 
         context["search_url"] = f"{base_url}/search?q={quote(page.query)}"
     share = MESSAGE_TOTAL // max(1, len(page.papers))
     embeds = tuple(
-        card(templates, paper, page.first + index, share) for index, paper in enumerate(page.papers)
+        card(templates, paper, page.first + index, share, page.tag if page.is_suggested(paper) else None)
+        for index, paper in enumerate(page.papers)
     )
-    buttons: tuple[Button, ...] = ()
+    buttons = [
+        Button(SIMILAR.format(rank=page.first + index), "open", cursor, row=index // PER_ROW)
+        for index, paper in enumerate(page.papers)
+        if (cursor := similar_cursor(paper.id)) is not None
+    ]
     if page.pages > 1:
-        buttons = (Button(PREVIOUS, "page", page.newer), Button(NEXT, "page", page.older))
-    return Reply(_render(templates, "discord/reply/page.md", context), embeds, buttons)
+        last = -(-len(page.papers) // PER_ROW)  # the row after the papers' buttons
+        buttons += [Button(PREVIOUS, "page", page.newer, last), Button(NEXT, "page", page.older, last)]
+    return Reply(_render(templates, "discord/reply/page.md", context), embeds, tuple(buttons))
 
 
-def card(templates: Templates, paper: PaperView, rank: int, room: int) -> dict[str, Any]:
-    """A paper on a page: its numbered, linked title and a few lines, within ``room`` characters."""
-    number = f"{rank}. "
+def card(
+    templates: Templates, paper: PaperView, rank: int, room: int, suggested: str | None = None
+) -> dict[str, Any]:
+    """A paper on a page: its numbered, linked title and a few lines, within ``room`` characters;
+    ``suggested``: the tag the model suggests it for (the card says so first)."""
+    number = f"{rank}. " if suggested is None else f"{rank}. ☆ "
     title = number + shorten(paper.title, min(TITLE, room // 3) - len(number))
-    description = templates.render("discord/reply/card.md", {"paper": paper}).strip()
+    description = templates.render("discord/reply/card.md", {"paper": paper, "suggested": suggested}).strip()
     embed: dict[str, Any] = {
         "title": title,
         "description": clip(description, min(DESCRIPTION, room - utf16_len(title))),

@@ -28,6 +28,8 @@ from bot.commands import PAGE_SIZE, Answer, Error, PapersPage, Subscribed, answe
 from bot.config import Settings
 from bot.models import Subscription, TagCount
 from bot.render.environment import Templates
+from bot.suggest.similar import SimilarIndex
+from bot.suggest.store import folder_for
 
 log = logging.getLogger("paperboy.discord")
 OnSubscribe = Callable[[Subscription], Awaitable[object]]
@@ -73,6 +75,8 @@ class Responder:
         self.on_subscribe = on_subscribe
         self.page_size, self.defer_after = page_size, defer_after
         self.buttons = button_class(self.press)
+        #: The features /similar reads, open for the bot's life (reopened after each refresh).
+        self.index = SimilarIndex(folder_for(settings.database_url, settings.data_dir))
 
     async def lookup(self, interaction: discord.Interaction[Any], name: str, args: str = "") -> None:
         """/tag, /tags, /search, /latest, /paper, /help: what anyone may ask anywhere."""
@@ -85,6 +89,7 @@ class Responder:
             page_size=self.page_size,
             base_url=self.settings.base_url,
             today=now.astimezone(self.settings.timezone).date(),
+            index=self.index,
         )
         result, deferred = await self._compute(interaction, work, "private" if name == "help" else "public")
         await self._reply(interaction, result, deferred)
@@ -145,7 +150,12 @@ class Responder:
                 await interaction.response.defer()
                 return
             work = functools.partial(
-                turn_page, self.archive, cursor, page_size=self.page_size, base_url=self.settings.base_url
+                turn_page,
+                self.archive,
+                cursor,
+                page_size=self.page_size,
+                base_url=self.settings.base_url,
+                index=self.index,
             )
             edit = action == "page"
             result, deferred = await self._compute(interaction, work, "update" if edit else "public")

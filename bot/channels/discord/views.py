@@ -74,6 +74,6 @@ def make_view(kind: type[CursorButton], buttons: Sequence[Button]) -> discord.ui
             item = kind("idle", str(index), spec.label, disabled=True)
         else:
             item = kind(spec.action, spec.cursor, spec.label)
-        item.row = index // PER_ROW
+        item.row = index // PER_ROW if spec.row is None else spec.row
         view.add_item(item)
     return view

@@ -29,12 +29,15 @@ from telegram.ext import (
 
 from bot.archive.store import Archive
 from bot.channels.checks import source_channel, telegram_api_url, telegram_webhook
+from bot.channels.telegram.candidates import CandidateHandlers
 from bot.channels.telegram.desk import DeskHandlers
 from bot.channels.telegram.handlers import ADMINS, Handlers, OnSubscribe
 from bot.channels.telegram.sender import TELEGRAM_API, file_url
-from bot.commands import COMMANDS, CURSOR_PATTERN, PAGE_SIZE, descriptions
+from bot.commands import COMMANDS, CURSOR_PATTERN, PAGE_SIZE, SIMILAR_PATTERN, descriptions
 from bot.config import DEFAULT_TEMPLATES, Settings
 from bot.desk import Desk
+from bot.desk.choosing import PATTERN as CANDIDATES
+from bot.desk.retag import PATTERN as RETAG
 from bot.render.environment import Templates
 
 log = logging.getLogger("paperboy.telegram")
@@ -84,6 +87,7 @@ class TelegramBot:
         templates = templates or Templates(DEFAULT_TEMPLATES, settings.templates)
         self.handlers = Handlers(archive, settings, templates, on_subscribe, page_size)
         self.desk = None if desk is None else DeskHandlers(desk, templates, self.handlers)
+        self.candidates = None if desk is None else CandidateHandlers(desk, templates)
         self.source_channel = source_channel
         self._install()
 
@@ -94,6 +98,8 @@ class TelegramBot:
         if d is not None:
             app.add_handler(CommandHandler("draft", d.draft, filters=private))
             app.add_handler(CommandHandler("done", d.done, filters=private))
+        if self.candidates is not None:
+            app.add_handler(CommandHandler("candidates", self.candidates.candidates, filters=private))
         app.add_handler(MessageHandler(message & filters.COMMAND, h.unknown))
         app.add_handler(MessageHandler(private & filters.FORWARDED, h.forwarded))
         if d is not None:
@@ -106,8 +112,12 @@ class TelegramBot:
             posts = filters.UpdateType.CHANNEL_POST & chat & (filters.TEXT | filters.Document.ALL)
             app.add_handler(MessageHandler(posts, d.channel_post))
         app.add_handler(CallbackQueryHandler(h.page, pattern=CURSOR_PATTERN))
+        app.add_handler(CallbackQueryHandler(h.similar, pattern=SIMILAR_PATTERN))
         if d is not None:
             app.add_handler(CallbackQueryHandler(d.pressed, pattern=r"^desk:"))
+            app.add_handler(CallbackQueryHandler(d.retagged, pattern=RETAG))
+        if self.candidates is not None:
+            app.add_handler(CallbackQueryHandler(self.candidates.pressed, pattern=CANDIDATES))
         app.add_handler(CallbackQueryHandler(h.stale_button))
         app.add_handler(InlineQueryHandler(h.inline))
         app.add_error_handler(h.failed)

@@ -15,7 +15,9 @@ goes to every Telegram curator in private. Anyone else gets one line: only curat
 
 The preview is one HTML message (more if it is long) with the buttons, then the first message of
 the digest exactly as subscribers will get it (``render_telegram``). A button's callback data is
-``desk:ACTION:DRAFT``; the desk decides what it does, and refuses a forged or stale one.
+``desk:ACTION:DRAFT``; the desk decides what it does, and refuses a forged or stale one. Below
+them, a row per tag the model offers (``bot.desk.retag``): ✅ writes it into the draft, ✖ drops
+it; either edits the preview in place.
 """
 
 from __future__ import annotations
@@ -203,7 +205,11 @@ class DeskHandlers:
                 InlineKeyboardButton(label, callback_data=f"desk:{action}:{draft.id}")
                 for label, action in buttons(received.preview)
             ]
-            messages[-1] = (messages[-1][0], InlineKeyboardMarkup([row]))
+            offered = [
+                [InlineKeyboardButton(label, callback_data=data) for label, data in offer.buttons(draft.id)]
+                for offer in received.preview.offers
+            ]
+            messages[-1] = (messages[-1][0], InlineKeyboardMarkup([row, *offered]))
             if received.preview.digest is not None:
                 messages.append((render_telegram(self.templates, received.preview.digest)[0].text, None))
         return messages
@@ -255,6 +261,31 @@ class DeskHandlers:
             await self._say(context, message.chat.id, outcome.text)
         if outcome.publish:
             context.application.create_task(self._publish(context, message.chat.id, outcome), update=update)
+
+    async def retagged(self, update: Update, context: Context) -> None:
+        """A suggested tag's ✅ or ✖: the draft (✅) and the preview change in place."""
+        query = update.callback_query
+        if query is None or query.data is None:
+            return
+        if not self.curator(query.from_user):
+            await query.answer(ONLY_CURATORS, show_alert=True)
+            return
+        message = query.message
+        if not isinstance(message, Message) or not _carries(message, query.data):
+            await query.answer("That button is not one of the preview's.", show_alert=True)
+            return
+        assert message.reply_markup is not None  # it carries the button pressed
+        shown = [str(b.callback_data) for row in message.reply_markup.inline_keyboard for b in row]
+        curator = f"telegram:{query.from_user.id}"
+        done = await asyncio.to_thread(self.desk.retag, query.data, curator, shown)
+        await query.answer(_short(done.text), show_alert=not done.ok)
+        if done.received is None:
+            return
+        summary = [pair for pair in self.render(done.received) if pair[1] is not None]
+        text, keyboard = summary[0]
+        await query.edit_message_text(
+            text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW, reply_markup=keyboard
+        )
 
     async def _publish(self, context: Context, chat: int, outcome: Outcome) -> None:
         """The day goes out (which may take minutes); then one line says how it went."""

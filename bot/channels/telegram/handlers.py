@@ -37,6 +37,8 @@ from bot.models import Subscription
 from bot.render.context import views_digest
 from bot.render.environment import Templates
 from bot.render.telegram import pack, paper_block
+from bot.suggest.similar import SimilarIndex
+from bot.suggest.store import folder_for
 
 log = logging.getLogger("paperboy.telegram")
 OnSubscribe = Callable[[Subscription], Awaitable[object]]
@@ -66,6 +68,8 @@ class Handlers:
         self.settings = settings
         self.templates = templates
         self.on_subscribe = on_subscribe
+        #: The features /similar reads, open for the bot's life (reopened after each refresh).
+        self.index = SimilarIndex(folder_for(settings.database_url, settings.data_dir))
 
     async def command(self, update: Update, context: Context) -> None:
         """A known command in a private chat, a group (``/tag@bot`` too) or a forum topic."""
@@ -155,6 +159,22 @@ class Handlers:
                 raise
         await query.answer()
 
+    async def similar(self, update: Update, context: Context) -> None:
+        """A paper's "similar" button: its related papers, as /similar answers, in a new message."""
+        query = update.callback_query
+        if query is None or query.data is None:
+            return
+        result = await asyncio.to_thread(
+            turn_page, self.archive, query.data, base_url=self.settings.base_url, index=self.index
+        )
+        message = query.message
+        if isinstance(result, Error) or not isinstance(message, Message):
+            await query.answer(result.text, show_alert=True)
+            return
+        lang = query.from_user.language_code if query.from_user else None
+        await self._send(context, message, render_answer(self.templates, result, lang=lang))
+        await query.answer()
+
     async def stale_button(self, update: Update, context: Context) -> None:
         if update.callback_query is not None:
             await update.callback_query.answer("That button no longer works. Send the command again.")
@@ -170,6 +190,8 @@ class Handlers:
             for paper in result.papers:
                 body = paper_block(self.templates, views_digest(None, [paper], self.settings.base_url), paper)
                 tags = " ".join(f"#{tag}" for tag in paper.tags)
+                if result.is_suggested(paper):  # the model's guess, never passed off as the curator's
+                    tags = f"☆ suggested #{result.tag} · {tags}".rstrip(" ·")
                 articles.append(
                     InlineQueryResultArticle(
                         id=hashlib.sha1(paper.id.encode()).hexdigest()[:32],
@@ -215,6 +237,7 @@ class Handlers:
             base_url=self.settings.base_url,
             today=now.astimezone(self.settings.timezone).date(),
             now=now,
+            index=self.index,
         )
         user = message.from_user
         lang = user.language_code if user else None

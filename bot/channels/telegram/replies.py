@@ -1,7 +1,9 @@
 """A command's answer (``bot.commands``) as Telegram messages: HTML from ``templates/telegram``,
 each inside Telegram's 4,096 characters, and inline buttons where the answer pages.
 
-Only the last message of a reply carries the buttons, so paging edits one message in place.
+Only the last message of a reply carries the buttons, so paging edits one message in place. A
+page's papers each get a "similar" button (``≈ 2``: the page's second paper), whose answer comes
+as a new message, what ``/similar ID`` answers.
 """
 
 from __future__ import annotations
@@ -12,7 +14,16 @@ from urllib.parse import quote
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.commands import Help, LatestDigest, PaperDetail, PapersPage, Suggestions, TagList
+from bot.commands import (
+    Help,
+    LatestDigest,
+    PaperDetail,
+    PapersPage,
+    SimilarPapers,
+    Suggestions,
+    TagList,
+    similar_cursor,
+)
 from bot.commands.cursor import tag_cursor
 from bot.commands.results import Answer
 from bot.render.context import template_context, views_digest
@@ -20,6 +31,8 @@ from bot.render.environment import Templates
 from bot.render.telegram import pack, render_telegram
 
 NEWER, OLDER = "◀ Newer", "Older ▶"
+#: The label of a paper's "similar" button: ``≈ 3`` for the page's third paper.
+SIMILAR = "≈ {rank}"
 
 
 @dataclass(frozen=True)
@@ -39,6 +52,8 @@ def render_answer(
         if answer.query and base_url:
             context["search_url"] = f"{base_url}/search?q={quote(answer.query)}"
         name = "telegram/reply/page.html"
+    elif isinstance(answer, SimilarPapers):
+        name = "telegram/reply/similar.html"
     elif isinstance(answer, TagList):
         name = "telegram/reply/tags.html"
     elif isinstance(answer, Help):
@@ -61,8 +76,19 @@ def _keyboard(answer: Answer) -> InlineKeyboardMarkup | None:
     if isinstance(answer, PapersPage):
         row = [InlineKeyboardButton(NEWER, callback_data=answer.newer)] if answer.newer else []
         row += [InlineKeyboardButton(OLDER, callback_data=answer.older)] if answer.older else []
-        return InlineKeyboardMarkup([row]) if row else None
+        rows = [*_similar_rows(answer), row] if row else _similar_rows(answer)
+        return InlineKeyboardMarkup(rows) if rows else None
     if isinstance(answer, Suggestions) and answer.tags:
         buttons = [InlineKeyboardButton(f"#{t.tag}", callback_data=tag_cursor(t.tag, 1)) for t in answer.tags]
         return InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)])
     return None
+
+
+def _similar_rows(page: PapersPage) -> list[list[InlineKeyboardButton]]:
+    """A "similar" button per paper, numbered as the page numbers them, five to a row."""
+    buttons = [
+        InlineKeyboardButton(SIMILAR.format(rank=page.first + index), callback_data=data)
+        for index, paper in enumerate(page.papers)
+        if (data := similar_cursor(paper.id)) is not None
+    ]
+    return [buttons[i : i + 5] for i in range(0, len(buttons), 5)]
