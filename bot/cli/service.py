@@ -25,14 +25,16 @@ def run(settings: Settings, no_web: bool) -> None:
 
     from tqdm.contrib.logging import logging_redirect_tqdm
 
+    from bot.channels.checks import metrics_token
     from bot.channels.email.signup import mailer_from_env
     from bot.channels.registry import frontends
+    from bot.channels.web.metrics import metrics_routes
     from bot.cli._logging import configure as configure_logging
     from bot.desk import Desk
     from scheduler.service import Service
 
     check_site_search(settings)
-    configure_logging()
+    configure_logging(fmt=settings.log_format)
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -66,7 +68,8 @@ def run(settings: Settings, no_web: bool) -> None:
                 )
             mailer = None if no_web else mailer_from_env(settings, os.environ)
             try:
-                await service.run(stop, web=not no_web, frontends=bots, mailer=mailer)
+                routes = metrics_routes(archive, metrics_token(os.environ))
+                await service.run(stop, web=not no_web, frontends=bots, mailer=mailer, routes=routes)
             finally:
                 if mailer is not None:
                     await mailer.close()
@@ -81,17 +84,19 @@ def run(settings: Settings, no_web: bool) -> None:
 def serve(settings: Settings) -> None:
     """Only the web server (at PAPERBOY_HOST:PAPERBOY_PORT): the archive in PAPERBOY_SITE_DIR and
     its feeds, search, email sign-up. Stop it with Ctrl-C (or SIGTERM)."""
+    from bot.channels.checks import metrics_token
     from bot.channels.email.signup import mailer_from_env
     from bot.channels.web.app import make_app
+    from bot.channels.web.metrics import metrics_routes
     from bot.channels.web.server import serve_forever
     from bot.cli._logging import configure as configure_logging
 
-    configure_logging()
+    configure_logging(fmt=settings.log_format)
     # It migrates like every command: beside a worker starting at the same moment (the Procfile),
     # the two take turns (bot.archive.store.upgrade), so search and sign-up work from the start.
     with open_settings_archive(settings) as archive:
         mailer = mailer_from_env(settings, os.environ)
-        app = make_app(settings, archive, (), mailer)
+        app = make_app(settings, archive, metrics_routes(archive, metrics_token(os.environ)), mailer)
         click.echo(
             f"paperboy: serving {settings.site_dir} on http://{settings.host}:{settings.port}", err=True
         )
