@@ -20,10 +20,13 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+import click
 from pythonjsonlogger.json import JsonFormatter
 
 from bot.subscriptions import hide_webhook_tokens
 
+#: Whether ``configure`` chose JSON: then the CLI's notices go through the log (``notice``).
+_json = [False]
 SECRET_SETTINGS = ("_TOKEN", "_SECRET", "_PASSWORD", "_SECRET_KEY", "SMTP_URL", "DATABASE_URL")
 MASK = "***"
 
@@ -91,6 +94,7 @@ def configure(environ: Mapping[str, str] | None = None, *, fmt: str = "text") ->
     redact = Redact(secrets_in(os.environ if environ is None else environ))
     handler = logging.StreamHandler()
     handler.setFormatter(_JsonFormatter(redact) if fmt == "json" else _TextFormatter(redact))
+    _json[0] = fmt == "json"
     logging.basicConfig(level=logging.INFO, handlers=[handler])
     logging.getLogger("httpx").setLevel(logging.WARNING)
     make_record = logging.getLogRecordFactory()
@@ -102,3 +106,12 @@ def configure(environ: Mapping[str, str] | None = None, *, fmt: str = "text") ->
         return record
 
     logging.setLogRecordFactory(scrubbed)
+
+
+def notice(text: str) -> None:
+    """A line for the operator on stderr ("paperboy: …"); a log record when the log is JSON, so
+    that every line a collector reads is an object."""
+    if _json[0]:
+        logging.getLogger("paperboy").info(text.removeprefix("paperboy: "))
+    else:
+        click.echo(text, err=True)
