@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +31,7 @@ from tests.conftest import ingest_seeds
 from tests.discord_standin import DiscordStandIn
 from tests.telegram_standin import TelegramStandIn
 from tests.test_publish import LONG_AGO
+from tests.test_service import free_port
 
 TOKEN = "metrics-token-" + "k" * 24
 ADA, BOB = 42, 7
@@ -217,3 +221,42 @@ def test_a_new_run_wipes_the_counts_of_the_last_but_not_of_a_live_process(
             live.wait()
     finally:
         metrics.count_in(None)
+
+
+def test_paperboy_serve_answers_metrics_and_logs_json_lines(tmp_path: Path) -> None:
+    """``paperboy serve`` as the Procfile's web process runs it, with the JSON log."""
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("PAPERBOY_", "PROMETHEUS_"))},
+        "PAPERBOY_DATABASE_URL": f"sqlite:///{tmp_path}/serve.db",
+        "PAPERBOY_DATA_DIR": str(tmp_path / "data"),
+        "PAPERBOY_PORT": str(port),
+        "PAPERBOY_LOG_FORMAT": "json",
+        "PAPERBOY_METRICS_TOKEN": TOKEN,
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve"], env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        found: Samples = {}
+        for _ in range(300):
+            try:
+                answer = httpx.get(
+                    f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}
+                )
+            except httpx.TransportError:
+                time.sleep(0.1)
+                continue
+            found = samples(answer.text)
+            break
+        assert httpx.get(f"http://127.0.0.1:{port}/metrics").status_code == 401
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert value(found, "paperboy_ledger_backlog", status="pending") == 0
+    assert ("paperboy_ledger_backlog", frozenset({("status", "failed")})) in found
+    records = [json.loads(line) for line in err.splitlines()]  # every line is an object
+    assert any(r["message"].startswith("serving ") for r in records)
+    assert TOKEN not in err
+    assert (tmp_path / "data" / "metrics" / f"process_{proc.pid}.live").exists()
