@@ -260,3 +260,21 @@ def test_paperboy_serve_answers_metrics_and_logs_json_lines(tmp_path: Path) -> N
     assert any(r["message"].startswith("serving ") for r in records)
     assert TOKEN not in err
     assert (tmp_path / "data" / "metrics" / f"process_{proc.pid}.live").exists()
+
+
+def test_the_backlog_counts_each_unfinished_state_on_both_databases(archive: Archive) -> None:
+    from bot.archive.backlog import backlog
+    from scheduler.ledger import Ledger
+
+    now = dt.datetime(2026, 11, 23, 9, tzinfo=dt.UTC)
+    subs = [store.add(archive, f"telegram:{1000 + n}", now=LONG_AGO) for n in range(6)]
+    ledger = Ledger(archive, "test", clock=lambda: now)
+    assert ledger.open(dt.date(2024, 7, 11), subs) == 6
+    claimed = ledger.claim(["telegram"], 4)  # four sending, two pending
+    ledger.sent_many([(claimed[0].id, ["1"], 0)])
+    ledger.failed(claimed[1].id, "Permanent: refused")
+    ledger.retry_at(claimed[2].id, now + dt.timedelta(minutes=5), "rate limited")
+    assert backlog(archive, now) == {"pending": 2, "waiting": 1, "sending": 1, "failed": 1}
+    # Once its time has come, a retry is due now: pending, not waiting.
+    later = now + dt.timedelta(minutes=6)
+    assert backlog(archive, later) == {"pending": 3, "waiting": 0, "sending": 1, "failed": 1}
