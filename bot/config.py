@@ -91,6 +91,12 @@ class Settings:
     #: How many days back the service refreshes Hugging Face upvotes of archived papers, once a
     #: day (PAPERBOY_HF_REFRESH_DAYS; 0: never): one request per listing day in that window.
     hf_refresh_days: int = 30
+    #: How the service's log is written (PAPERBOY_LOG_FORMAT): ``text``, a line a record, or
+    #: ``json``, one JSON object a line for a log collector.
+    log_format: str = "text"
+    #: Where each process's metrics are counted, for the web server's /metrics to add them up
+    #: (PAPERBOY_METRICS_DIR; used when PAPERBOY_METRICS_TOKEN is set).
+    metrics_dir: Path = Path("metrics")
 
     @property
     def site_url(self) -> str:
@@ -144,11 +150,15 @@ class Settings:
             arxiv_api_url=_base_url(env, "PAPERBOY_ARXIV_API_URL", cls.arxiv_api_url),
             pull_timeout=_number(env, "PAPERBOY_PULL_TIMEOUT", 30, low=1, high=300),
             hf_refresh_days=_number(env, "PAPERBOY_HF_REFRESH_DAYS", 30, low=0, high=366),
+            log_format=_choice(env, "PAPERBOY_LOG_FORMAT", LOG_FORMATS, "text"),
+            metrics_dir=Path(env.get("PAPERBOY_METRICS_DIR") or data_dir / "metrics"),
         )
 
 
 #: PAPERBOY_SEARCH_INDEX's values, and the spellings of on and off it takes for them.
 SEARCH_INDEX = {"export": "export", "always": "always", "off": "off", "on": "always", "0": "off", "no": "off"}
+
+LOG_FORMATS = {"text": "text", "json": "json"}
 
 
 def _choice(env: Mapping[str, str], name: str, values: Mapping[str, str], default: str) -> str:

@@ -36,7 +36,7 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
-from bot import subscriptions
+from bot import metrics, subscriptions
 from bot.archive.store import Archive
 from bot.channels.base import Bounced, Channel, Misconfigured, Permanent, RetryAfter, TargetGone, Transient
 from bot.errors import PaperboyError
@@ -207,15 +207,19 @@ class Fanout:
         try:
             rendered = self._render(channel, delivery)
             async with pacer.slots:
+                started = time.monotonic()
                 ids = await self._send(channel, sub, rendered, pacer.pace(sub.target))
+                metrics.send_took(sub.kind, time.monotonic() - started)
             self._sent.append((delivery.id, ids, self._version(delivery.day)))  # marked at the next claim
             report.sent += 1
+            metrics.delivered(sub.kind, "sent")
             if sub.bounces:  # accepted: earlier bounces were not in a row
                 subscriptions.reset_bounces(self.archive, sub.id)
         except RetryAfter as exc:  # longer than is worth holding a slot for
             when = self.ledger.clock() + dt.timedelta(seconds=exc.seconds)
             self.ledger.retry_at(delivery.id, when, str(exc))
             report.deferred += 1
+            metrics.delivered(sub.kind, "deferred")
         except (Misconfigured, PaperboyError) as exc:
             self.ledger.release(delivery.id)
             report.stopped.setdefault(sub.kind, str(exc))  # said by the command, or the service's log
@@ -270,6 +274,7 @@ class Fanout:
         subscriptions.set_status(self.archive, sub.id, "gone", str(exc))
         self.ledger.gone(delivery.id, str(exc))
         report.gone += 1
+        metrics.delivered(sub.kind, "gone")
         log.info("%s is gone: %s", sub.label, exc)
 
     def _bounced(self, delivery: Delivery, exc: Bounced, report: FanoutReport) -> None:
@@ -278,16 +283,19 @@ class Fanout:
         if subscriptions.bounced(self.archive, sub.id, error, self.bounce_limit):
             self.ledger.gone(delivery.id, error)
             report.gone += 1
+            metrics.delivered(sub.kind, "gone")
             log.info("%s is gone after %d bounces in a row: %s", sub.label, self.bounce_limit, exc)
             return
         self.ledger.failed(delivery.id, error)
         report.failed += 1
         report.errors.append(f"{sub.label}: {error}")
+        metrics.delivered(sub.kind, "failed")
 
     def _fail(self, delivery: Delivery, error: str, report: FanoutReport) -> None:
         self.ledger.failed(delivery.id, error)
         subscriptions.note_error(self.archive, delivery.subscription.id, error)
         report.failed += 1
+        metrics.delivered(delivery.subscription.kind, "failed")
         report.errors.append(f"{delivery.subscription.label}: {error}")
 
     def _render(self, channel: Channel, delivery: Delivery) -> Any:

@@ -14,13 +14,14 @@ import datetime as dt
 import json
 import logging
 import math
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from bot import subscriptions
+from bot import metrics, subscriptions
 from bot.archive import queries, queue
 from bot.archive._sql import insert_for
 from bot.archive.queries import load_papers
@@ -199,6 +200,7 @@ class Publisher:
     ) -> PublishReport:
         """Publish ``day`` to ``kinds`` (channel names: ``discord`` covers its webhooks too, ``web``
         the site; None: everything). ``backfill`` also sends it to those who subscribed later."""
+        started = time.monotonic()
         papers, source = self.choose(day, record=not dry_run)
         if not papers:
             return PublishReport(day, "nothing", 0, 0, 0, site=False, dry_run=dry_run)
@@ -245,6 +247,7 @@ class Publisher:
             report.audience,
             report.opened,
         )
+        metrics.publish_took(time.monotonic() - started)
         return report
 
     async def deliver(self) -> FanoutReport:

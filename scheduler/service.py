@@ -36,6 +36,8 @@ from scheduler.publish import Publisher
 from scheduler.report import PublishReport
 
 if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+
     from bot.channels.email.signup import Mailer
     from bot.channels.web.server import WebServer
 
@@ -147,9 +149,11 @@ class Service:
         web: bool = True,
         frontends: Sequence[Frontend] = (),
         mailer: Mailer | None = None,
+        routes: Sequence[BaseRoute] = (),
     ) -> None:
         """Until ``stop`` is set. With ``web``, the web server answers on PAPERBOY_HOST:PORT,
-        with the frontends' routes (a webhook) and, given a ``mailer``, email sign-up."""
+        with the frontends' routes (a webhook), ``routes`` (``/metrics``) and, given a ``mailer``,
+        email sign-up."""
         scheduler = AsyncIOScheduler(timezone=self.settings.timezone)
         trigger = CronTrigger(
             hour=self.settings.publish_at.hour,
@@ -179,7 +183,7 @@ class Service:
         started: list[Frontend] = []
         try:
             if web:
-                server = await self._serve(frontends, mailer)
+                server = await self._serve(frontends, mailer, routes)
             for frontend in frontends:
                 await frontend.start()
                 started.append(frontend)
@@ -203,11 +207,13 @@ class Service:
                     await task
             self.resign()
 
-    async def _serve(self, frontends: Sequence[Frontend], mailer: Mailer | None) -> WebServer:
+    async def _serve(
+        self, frontends: Sequence[Frontend], mailer: Mailer | None, extra: Sequence[BaseRoute]
+    ) -> WebServer:
         from bot.channels.web.app import make_app
         from bot.channels.web.server import start
 
-        routes = [route for frontend in frontends for route in frontend.routes]
+        routes = [*extra, *(route for frontend in frontends for route in frontend.routes)]
         app = make_app(self.settings, self.archive, routes, mailer)
         server = await start(app, self.settings.host, self.settings.port)
         log.info("serving %s on %s", self.settings.site_dir, server.url)

@@ -59,6 +59,14 @@ def test_imports_flow_one_way(path: Path) -> None:
         allowed = ("bot.suggest", "bot.archive", "bot.models", "bot.errors")
         outside = {m for m in found if m.startswith("bot.") and not m.startswith(allowed)}
         assert not outside, f"the tag model reads the archive and knows nothing of channels: {outside}"
+    if name == "bot.metrics":
+        assert not {m for m in found if m.startswith("bot.")}, "the metrics module imports nothing of bot"
+    if "prometheus_client" in top:
+        assert name in ("bot.metrics", "bot.channels.web.metrics"), (
+            "prometheus-client stays behind bot.metrics"
+        )
+    if "pythonjsonlogger" in top:
+        assert name == "bot.cli._logging", "the log's format is the CLI's choice"
     if "sklearn" in top:
         assert name.startswith("bot.suggest"), "scikit-learn is imported only by the tag model"
     for sdk in ("discord", "telegram"):

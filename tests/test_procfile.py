@@ -18,6 +18,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from bot.config import Settings
 from tests.conftest import ROOT, run_env
@@ -25,6 +26,7 @@ from tests.test_service import free_port
 
 UP_FOR = 30.0  # seconds the processes must stay up and answering
 STOP_WITHIN = 10.0
+METRICS_TOKEN = "procfile-metrics-" + "t" * 20
 
 
 def get(url: str) -> tuple[int, str]:
@@ -50,6 +52,7 @@ def test_honcho_start_runs_every_process_of_the_procfile(tmp_path: Path) -> None
         tmp_path,
         PORT=str(port),  # as a platform sets it; honcho takes it as its base port
         PAPERBOY_DATA_DIR=str(tmp_path / "data"),
+        PAPERBOY_METRICS_TOKEN=METRICS_TOKEN,
         PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}",
     )
     for explicit in ("PAPERBOY_PORT", "PAPERBOY_HOST", "PAPERBOY_BASE_URL"):
@@ -91,6 +94,15 @@ def test_honcho_start_runs_every_process_of_the_procfile(tmp_path: Path) -> None
             checks += 1
             time.sleep(1)
         assert checks >= 10
+
+        # The web process's /metrics adds up the worker's counts: the worker published, not it.
+        scrape = urllib.request.Request(
+            f"{web}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+        )
+        with urllib.request.urlopen(scrape, timeout=5) as response:
+            families = {f.name: f for f in text_string_to_metric_families(response.read().decode())}
+        published = families["paperboy_publish_duration_seconds"].samples
+        assert [s.value for s in published if s.name.endswith("_count")] == [1.0]
 
         # Every interface, not only loopback: 127.0.0.2 reaches 0.0.0.0, never 127.0.0.1.
         assert get(f"http://127.0.0.2:{port}/healthz")[0] == 200

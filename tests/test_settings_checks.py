@@ -112,6 +112,13 @@ BAD = [
     ("PAPERBOY_BASE_URL", "papers.example.org", "PAPERBOY_BASE_URL: it must be an http(s) URL", False),
     ("PAPERBOY_FROM", "Paperboy", "PAPERBOY_FROM is 'Paperboy': give an address", False),
     ("PORT", "web", "PORT is 'web': give a whole number from 1 to 65535", False),
+    ("PAPERBOY_LOG_FORMAT", "xml", "PAPERBOY_LOG_FORMAT is 'xml': give one of text, json", False),
+    (
+        "PAPERBOY_METRICS_TOKEN",
+        "short token 1",
+        "PAPERBOY_METRICS_TOKEN is 13 characters: give at least 16",
+        True,
+    ),
 ]
 
 

@@ -24,6 +24,7 @@ from bot.errors import ConfigError
 #: Where a key made on first use is kept, in the data folder (``bot.channels.email.tokens``).
 KEY_FILE = "secret-key"
 MIN_KEY_LENGTH = 32
+MIN_METRICS_TOKEN = 16
 #: BotFather's tokens: the bot's number, a colon, then 35 characters of [A-Za-z0-9_-] (≥ 30 here).
 _TELEGRAM_TOKEN = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{30,}")
 #: A Discord bot token: three base64 parts joined by dots (the bot's id, a time, a signature).
@@ -56,6 +57,7 @@ def check_environment(settings: Settings, env: Mapping[str, str]) -> None:
     discord_guild(env.get("PAPERBOY_DISCORD_GUILD") or "")
     discord_shards(env.get("PAPERBOY_DISCORD_SHARDS") or "")
     source_channel(env.get("PAPERBOY_TELEGRAM_SOURCE_CHANNEL") or "")
+    metrics_token(env)
 
 
 def secret_key(env: Mapping[str, str], data_dir: Path) -> str | None:
@@ -79,6 +81,20 @@ def check_key(key: str, what: str) -> None:
             f"{what} {len(key)} characters: give at least {MIN_KEY_LENGTH} random ones, such as"
             " the output of: python -c 'import secrets; print(secrets.token_urlsafe())'"
         )
+
+
+def metrics_token(env: Mapping[str, str]) -> str | None:
+    """PAPERBOY_METRICS_TOKEN, the bearer token /metrics asks for; None: no /metrics. Prometheus
+    sends it on every scrape, so it is a password: long, and one line."""
+    token = env.get("PAPERBOY_METRICS_TOKEN", "")
+    if not token:
+        return None
+    if len(token) < MIN_METRICS_TOKEN or any(c.isspace() or not c.isprintable() for c in token):
+        raise ConfigError(
+            f"PAPERBOY_METRICS_TOKEN is {len(token)} characters: give at least {MIN_METRICS_TOKEN}, with no"
+            " spaces, such as the output of: python -c 'import secrets; print(secrets.token_urlsafe())'"
+        )
+    return token
 
 
 def telegram_token(raw: str) -> str:

@@ -13,7 +13,7 @@ import sys
 import click
 
 from bot import __version__
-from bot.channels.checks import check_environment
+from bot.channels.checks import check_environment, metrics_token
 from bot.config import Settings
 from bot.errors import PaperboyError
 
@@ -30,6 +30,10 @@ def cli(ctx: click.Context) -> None:
     settings = ctx.obj = Settings.from_env()
     # Before anything is opened or sent: a wrong setting stops here, with one line (exit 2).
     check_environment(settings, os.environ)
+    if metrics_token(os.environ):  # /metrics is on: every process counts where the web adds up
+        from bot import metrics
+
+        metrics.count_in(settings.metrics_dir)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -39,12 +39,13 @@ def worker_name() -> str:
 
 def publisher_for(settings: Settings, archive: Any) -> Any:
     from bot.channels.registry import available
+    from bot.cli._logging import notice
     from bot.cli._progress import progress
     from scheduler.publish import Publisher
 
     channels, off = available(settings)
     for kind, reason in off.items():
-        click.echo(f"paperboy: {kind} is off: {reason}", err=True)
+        notice(f"paperboy: {kind} is off: {reason}")
     publisher = Publisher(archive, settings, channels, worker=worker_name(), off=off)
     publisher.fanout.progress = functools.partial(progress, desc="sending", unit="msg")
     return publisher

@@ -25,14 +25,17 @@ def run(settings: Settings, no_web: bool) -> None:
 
     from tqdm.contrib.logging import logging_redirect_tqdm
 
+    from bot.channels.checks import metrics_token
     from bot.channels.email.signup import mailer_from_env
     from bot.channels.registry import frontends
+    from bot.channels.web.metrics import metrics_routes
     from bot.cli._logging import configure as configure_logging
+    from bot.cli._logging import notice
     from bot.desk import Desk
     from scheduler.service import Service
 
     check_site_search(settings)
-    configure_logging()
+    configure_logging(fmt=settings.log_format)
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -48,25 +51,24 @@ def run(settings: Settings, no_web: bool) -> None:
             desk = Desk(archive, settings, on_publish)
             bots = frontends(archive, settings, service.subscribed, desk=desk)
             if bots and not settings.curators:
-                click.echo("paperboy: PAPERBOY_CURATORS is not set: posts sent in chat are refused", err=True)
+                notice("paperboy: PAPERBOY_CURATORS is not set: posts sent in chat are refused")
             if no_web and any(bot.routes for bot in bots):
                 raise InputError(
                     "PAPERBOY_TELEGRAM_WEBHOOK_URL needs the web server in this process: run without --no-web"
                 )
-            click.echo(
+            notice(
                 f"paperboy: publishing daily at {settings.publish_at:%H:%M} {settings.timezone.key};"
                 f" inbox {settings.inbox}; site {settings.site_dir}",
-                err=True,
             )
             if no_web and settings.base_url is None:
-                click.echo(
+                notice(
                     f"paperboy: PAPERBOY_BASE_URL is not set: feeds and emails link {settings.site_url},"
-                    " where this process serves nothing (--no-web); set it to the web process's address",
-                    err=True,
+                    " where this process serves nothing (--no-web); set it to the web process's address"
                 )
             mailer = None if no_web else mailer_from_env(settings, os.environ)
             try:
-                await service.run(stop, web=not no_web, frontends=bots, mailer=mailer)
+                routes = metrics_routes(archive, metrics_token(os.environ))
+                await service.run(stop, web=not no_web, frontends=bots, mailer=mailer, routes=routes)
             finally:
                 if mailer is not None:
                     await mailer.close()
@@ -81,18 +83,19 @@ def run(settings: Settings, no_web: bool) -> None:
 def serve(settings: Settings) -> None:
     """Only the web server (at PAPERBOY_HOST:PAPERBOY_PORT): the archive in PAPERBOY_SITE_DIR and
     its feeds, search, email sign-up. Stop it with Ctrl-C (or SIGTERM)."""
+    from bot.channels.checks import metrics_token
     from bot.channels.email.signup import mailer_from_env
     from bot.channels.web.app import make_app
+    from bot.channels.web.metrics import metrics_routes
     from bot.channels.web.server import serve_forever
     from bot.cli._logging import configure as configure_logging
+    from bot.cli._logging import notice
 
-    configure_logging()
+    configure_logging(fmt=settings.log_format)
     # It migrates like every command: beside a worker starting at the same moment (the Procfile),
     # the two take turns (bot.archive.store.upgrade), so search and sign-up work from the start.
     with open_settings_archive(settings) as archive:
         mailer = mailer_from_env(settings, os.environ)
-        app = make_app(settings, archive, (), mailer)
-        click.echo(
-            f"paperboy: serving {settings.site_dir} on http://{settings.host}:{settings.port}", err=True
-        )
+        app = make_app(settings, archive, metrics_routes(archive, metrics_token(os.environ)), mailer)
+        notice(f"paperboy: serving {settings.site_dir} on http://{settings.host}:{settings.port}")
         serve_forever(app, settings.host, settings.port, cleanup=mailer.close)

@@ -36,6 +36,7 @@ from typing import Any, ClassVar, TypeVar
 import aiohttp
 import discord
 
+from bot import metrics
 from bot.channels.base import (
     Channel,
     DeliveryError,
@@ -330,18 +331,20 @@ class MessageGone(Permanent):
 
 
 class LongWait(Exception):
-    """A webhook's 429 asking for more than LONG_WAIT seconds (see ``long_waits``)."""
+    """A webhook's 429 asking for more than LONG_WAIT seconds (see ``rate_limits``)."""
 
     def __init__(self, seconds: float) -> None:
         super().__init__(f"rate limited for {seconds:g} s")
         self.seconds = seconds
 
 
-def long_waits() -> aiohttp.TraceConfig:
-    """Stops a webhook request at a 429 that asks for a long wait.
+def rate_limits(kind: str, *, stop_long: bool) -> aiohttp.TraceConfig:
+    """Counts each 429 Discord answers (``bot.metrics``), and with ``stop_long`` stops a request
+    at a 429 that asks for a long wait.
 
-    discord.py's webhook adapter has no ``max_ratelimit_timeout``: it sleeps any ``retry_after``,
-    up to five times. This aiohttp hook raises ``LongWait`` at such an answer instead (aiohttp
+    discord.py retries a short 429 itself, out of the fan-out's sight: only this hook sees it.
+    Its webhook adapter has no ``max_ratelimit_timeout``: it sleeps any ``retry_after``, up to
+    five times. With ``stop_long`` the hook raises ``LongWait`` at such an answer instead (aiohttp
     closes the response), which becomes ``RetryAfter`` for the fan-out. A 429 without Discord's
     ``Via`` header is left to discord.py, which gives up on it at once (Cloudflare's ban)."""
 
@@ -349,13 +352,14 @@ def long_waits() -> aiohttp.TraceConfig:
         session: aiohttp.ClientSession, context: Any, params: aiohttp.TraceRequestEndParams
     ) -> None:
         answer = params.response
-        if answer.status != 429 or not answer.headers.get("Via"):
+        if answer.status != 429:
             return
-        try:
-            seconds = float(json.loads(await answer.read())["retry_after"])
-        except (ValueError, KeyError, TypeError, aiohttp.ClientError):
-            seconds = _header_seconds(answer.headers)
-        if seconds > LONG_WAIT:
+        seconds = _header_seconds(answer.headers)
+        if answer.headers.get("Via"):
+            with contextlib.suppress(ValueError, KeyError, TypeError, aiohttp.ClientError):
+                seconds = float(json.loads(await answer.read())["retry_after"])
+        metrics.rate_limited(kind, seconds)
+        if stop_long and answer.headers.get("Via") and seconds > LONG_WAIT:
             raise LongWait(seconds)
 
     trace = aiohttp.TraceConfig()

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 import discord
 
 from bot.channels.base import Misconfigured, Pace
-from bot.channels.discord._publish import LONG_WAIT, DiscordPublisher, Outgoing
+from bot.channels.discord._publish import LONG_WAIT, DiscordPublisher, Outgoing, rate_limits
 from bot.channels.discord.api import api_base, use_api_base
 from bot.config import Settings
 from bot.errors import InputError
@@ -28,7 +28,11 @@ def rest_client() -> discord.Client:
     do not matter to it. Guilds is the one intent discord.py's state warns without, and voice's
     optional libraries are not installed on purpose: neither should put warnings in the log."""
     discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
-    return discord.Client(intents=discord.Intents(guilds=True), max_ratelimit_timeout=LONG_WAIT)
+    return discord.Client(
+        intents=discord.Intents(guilds=True),
+        max_ratelimit_timeout=LONG_WAIT,
+        http_trace=rate_limits("discord", stop_long=False),  # 429s counted (bot.metrics)
+    )
 
 
 #: REST calls ``Client.login`` makes.

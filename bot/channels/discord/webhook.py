@@ -20,7 +20,7 @@ import aiohttp
 import discord
 
 from bot.channels.base import Pace, Permanent
-from bot.channels.discord._publish import DiscordPublisher, Outgoing, long_waits
+from bot.channels.discord._publish import DiscordPublisher, Outgoing, rate_limits
 from bot.channels.discord.api import api_base, use_api_base
 from bot.config import Settings
 from bot.render.environment import Templates
@@ -55,7 +55,8 @@ class WebhookChannel(DiscordPublisher):
         if self._session is None:
             use_api_base(self.api_url)
             self._session = aiohttp.ClientSession(
-                trace_configs=[long_waits()], timeout=aiohttp.ClientTimeout(total=60, connect=15)
+                trace_configs=[rate_limits(self.kind, stop_long=True)],
+                timeout=aiohttp.ClientTimeout(total=60, connect=15),
             )
         try:
             return discord.Webhook.from_url(target, session=self._session)

@@ -34,6 +34,7 @@ from telegram.error import (
 from telegram.error import RetryAfter as TelegramRetryAfter
 from telegram.request import HTTPXRequest
 
+from bot import metrics
 from bot.channels.base import Channel, Misconfigured, Pace, Permanent, RetryAfter, TargetGone, Transient
 from bot.config import DEFAULT_TEMPLATES, Settings
 from bot.render.context import DigestView
@@ -194,6 +195,7 @@ def translated(thread: int | None, *, done: str | None = None, verb: str = "send
     try:
         yield
     except TelegramRetryAfter as exc:
+        metrics.rate_limited("telegram", _seconds(exc.retry_after))
         raise RetryAfter(_seconds(exc.retry_after), str(exc)) from exc
     except ChatMigrated as exc:
         new = str(exc.new_chat_id) + (f"/{thread}" if thread else "")

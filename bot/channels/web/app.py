@@ -24,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 from bot.archive.store import Archive
 from bot.channels.email.signup import Mailer
 from bot.channels.web.feedfiles import ATOM, RSS
+from bot.channels.web.metrics import RequestMetrics
 from bot.channels.web.pages import Pages
 from bot.channels.web.reading import Reading
 from bot.channels.web.security import HTML_HEADERS, SecurityHeaders
@@ -77,6 +78,7 @@ def make_app(
     return Starlette(
         routes=own,
         middleware=[
+            Middleware(RequestMetrics),  # outermost: every answer counted, by route template
             Middleware(SecurityHeaders),
             # Pages are gzipped as they go; feeds come gzipped from their cache (feedfiles.py).
             Middleware(
