@@ -37,6 +37,7 @@ from scheduler.report import PublishReport
 
 if TYPE_CHECKING:
     from bot.channels.email.signup import Mailer
+    from bot.channels.web.console.actions import Operations
     from bot.channels.web.server import WebServer
 
 log = logging.getLogger("paperboy.service")
@@ -147,9 +148,11 @@ class Service:
         web: bool = True,
         frontends: Sequence[Frontend] = (),
         mailer: Mailer | None = None,
+        console: Operations | None = None,
     ) -> None:
         """Until ``stop`` is set. With ``web``, the web server answers on PAPERBOY_HOST:PORT,
-        with the frontends' routes (a webhook) and, given a ``mailer``, email sign-up."""
+        with the frontends' routes (a webhook), given a ``mailer`` email sign-up, and given
+        ``console`` the operator console (when its password is set)."""
         scheduler = AsyncIOScheduler(timezone=self.settings.timezone)
         trigger = CronTrigger(
             hour=self.settings.publish_at.hour,
@@ -179,7 +182,7 @@ class Service:
         started: list[Frontend] = []
         try:
             if web:
-                server = await self._serve(frontends, mailer)
+                server = await self._serve(frontends, mailer, console)
             for frontend in frontends:
                 await frontend.start()
                 started.append(frontend)
@@ -203,12 +206,14 @@ class Service:
                     await task
             self.resign()
 
-    async def _serve(self, frontends: Sequence[Frontend], mailer: Mailer | None) -> WebServer:
+    async def _serve(
+        self, frontends: Sequence[Frontend], mailer: Mailer | None, console: Operations | None = None
+    ) -> WebServer:
         from bot.channels.web.app import make_app
         from bot.channels.web.server import start
 
         routes = [route for frontend in frontends for route in frontend.routes]
-        app = make_app(self.settings, self.archive, routes, mailer)
+        app = make_app(self.settings, self.archive, routes, mailer, console=console)
         server = await start(app, self.settings.host, self.settings.port)
         log.info("serving %s on %s", self.settings.site_dir, server.url)
         return server

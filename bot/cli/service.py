@@ -28,6 +28,7 @@ def run(settings: Settings, no_web: bool) -> None:
     from bot.channels.email.signup import mailer_from_env
     from bot.channels.registry import frontends
     from bot.cli._logging import configure as configure_logging
+    from bot.cli.admin import ConsoleOperations
     from bot.desk import Desk
     from scheduler.service import Service
 
@@ -65,8 +66,9 @@ def run(settings: Settings, no_web: bool) -> None:
                     err=True,
                 )
             mailer = None if no_web else mailer_from_env(settings, os.environ)
+            console = ConsoleOperations(service.publisher, service.publish_now)
             try:
-                await service.run(stop, web=not no_web, frontends=bots, mailer=mailer)
+                await service.run(stop, web=not no_web, frontends=bots, mailer=mailer, console=console)
             finally:
                 if mailer is not None:
                     await mailer.close()
@@ -85,14 +87,22 @@ def serve(settings: Settings) -> None:
     from bot.channels.web.app import make_app
     from bot.channels.web.server import serve_forever
     from bot.cli._logging import configure as configure_logging
+    from bot.cli.admin import ConsoleOperations
 
     configure_logging()
     # It migrates like every command: beside a worker starting at the same moment (the Procfile),
     # the two take turns (bot.archive.store.upgrade), so search and sign-up work from the start.
     with open_settings_archive(settings) as archive:
         mailer = mailer_from_env(settings, os.environ)
-        app = make_app(settings, archive, (), mailer)
+        # The console's publish and retry send from this process, as `paperboy publish` would.
+        publisher = publisher_for(settings, archive)
+        app = make_app(settings, archive, (), mailer, console=ConsoleOperations(publisher))
         click.echo(
             f"paperboy: serving {settings.site_dir} on http://{settings.host}:{settings.port}", err=True
         )
-        serve_forever(app, settings.host, settings.port, cleanup=mailer.close)
+
+        async def cleanup() -> None:
+            await mailer.close()
+            await close_channels(publisher.channels)
+
+        serve_forever(app, settings.host, settings.port, cleanup=cleanup)
