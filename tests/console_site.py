@@ -25,7 +25,7 @@ from tests.test_service import free_port
 from tests.test_web_app import Served, site_settings
 
 PASSWORD = "correct horse battery staple"
-DAY = dt.date(2024, 6, 17)
+DAY = dt.date(2024, 6, 18)
 
 
 @dataclass

@@ -178,3 +178,41 @@ def test_the_console_is_off_without_a_password(seeded_sqlite: Archive, tmp_path:
         assert console.http.post("/admin/login", data={"password": ""}).status_code == 404
     finally:
         served.close()
+
+
+def test_set_password_stores_a_hash_the_console_accepts(
+    run_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from bot.channels.web.console import passwords
+
+    monkeypatch.setenv("PAPERBOY_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("PAPERBOY_ADMIN_PASSWORD_HASH", raising=False)
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("a long passphrase\n"))
+    done = run_cli("admin", "set-password", "--stdin")
+    assert done.code == 0, done.err
+    stored = (tmp_path / "data" / passwords.FILE).read_text().strip()
+    assert stored.startswith("$argon2id$") and "a long passphrase" not in stored
+    assert passwords.verify(stored, "a long passphrase") and not passwords.verify(stored, "another")
+    assert (tmp_path / "data" / passwords.FILE).stat().st_mode & 0o077 == 0
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("short\n"))
+    refused = run_cli("admin", "set-password", "--stdin", "--print")
+    assert refused.code == 2 and "at least 10" in refused.err and refused.out == ""
+
+
+def test_a_malformed_hash_stops_every_command_at_start(
+    run_cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("PAPERBOY_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("PAPERBOY_ADMIN_PASSWORD_HASH", "hunter2")
+    done = run_cli("tags")
+    assert done.code == 2
+    assert (
+        done.err.strip().count("\n") == 0 and "PAPERBOY_ADMIN_PASSWORD_HASH is not an argon2 hash" in done.err
+    )
+    assert "hunter2" not in done.err
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("a long passphrase\n"))
+    monkeypatch.delenv("PAPERBOY_ADMIN_PASSWORD_HASH")
+    printed = run_cli("admin", "set-password", "--stdin", "--print")
+    assert printed.code == 0 and printed.out.startswith("$argon2id$")
+    monkeypatch.setenv("PAPERBOY_ADMIN_PASSWORD_HASH", printed.out.strip())
+    assert run_cli("tags").code == 0
