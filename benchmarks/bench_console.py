@@ -1,8 +1,11 @@
 """The operator console's pages on a large deployment: 100,000 subscribers and a million
-deliveries over ten published days (SQLite, the embedded default), each page asked 30 times
-through the real app in process (Starlette's test client), logged in. Prints p50 and p99.
+deliveries over ten published days (SQLite, the embedded default, or an empty PostgreSQL
+database), each page asked 30 times through the real app in process (Starlette's test client),
+logged in. Prints the first visit (the templates page compiles every template then, and keeps
+the result while the files are unchanged), p50 and p99 (of all 30, the first included).
 
     .venv/bin/python benchmarks/bench_console.py [--subscribers N] [--deliveries N]
+        [--database-url postgresql+psycopg://...]
 """
 
 from __future__ import annotations
@@ -51,9 +54,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--deliveries", type=int, default=1_000_000)
+    parser.add_argument(
+        "--database-url", help="an empty PostgreSQL database (default: SQLite in a temp folder)"
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp())
-    settings = Settings.from_env({"PAPERBOY_DATA_DIR": str(folder), "PAPERBOY_SECRET_KEY": "k" * 40})
+    env = {"PAPERBOY_DATA_DIR": str(folder), "PAPERBOY_SECRET_KEY": "k" * 40}
+    if args.database_url:
+        env["PAPERBOY_DATABASE_URL"] = args.database_url
+    settings = Settings.from_env(env)
     save_hash(settings.data_dir, hash_password("benchmark password"))
     now = dt.datetime.now(dt.UTC)
     with open_archive(settings.database_url) as archive:
@@ -105,9 +114,13 @@ def main() -> None:
                     response = client.get(f"/admin/{page}")
                     times.append((time.perf_counter() - start) * 1000)
                     assert response.status_code == 200, (page, response.status_code)
+                times_in_order = list(times)
                 times.sort()
                 p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
-                print(f"/admin/{page:<50} p50 {statistics.median(times):7.1f} ms  p99 {p99:7.1f} ms")
+                print(
+                    f"/admin/{page:<50} first {times_in_order[0]:7.1f} ms"
+                    f"  p50 {statistics.median(times):7.1f} ms  p99 {p99:7.1f} ms"
+                )
 
 
 if __name__ == "__main__":

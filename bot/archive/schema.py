@@ -142,6 +142,7 @@ subscriptions = Table(
     Column("confirm_sent", DateTime(timezone=True), nullable=True),  # last opt-in email
     UniqueConstraint("kind", "target", name="uq_subscriptions_kind_target"),
     Index("ix_subscriptions_kind_status", "kind", "status", "id"),  # the console's pages (0007)
+    Index("ix_subscriptions_kind_id", "kind", "id"),  # one channel's pages, any status (0008)
 )
 
 #: What each day published (paper ids in order): a second publish sends the same papers.
@@ -183,6 +184,7 @@ deliveries = Table(
     UniqueConstraint("day", "subscription_id", name="uq_deliveries_day_subscription"),
     Index("ix_deliveries_status", "status", "not_before"),
     Index("ix_deliveries_day", "day", "status"),
+    Index("ix_deliveries_status_id", "status", "id"),  # the console's ledger by status (0008)
     # The email window (PAPERBOY_SMTP_WINDOW) counts what was sent in its last hour or day.
     Index("ix_deliveries_sent_at", "sent_at"),
 )
@@ -335,4 +337,18 @@ admin_audit = Table(
     Column("address", String(64), nullable=False),
     Column("action", String(64), nullable=False),
     Column("detail", Text, nullable=False),
+)
+
+
+#: Deliveries counted by (day, channel, status), kept by triggers on ``deliveries`` in the same
+#: transaction (migration 0008). On PostgreSQL a key may have several rows (deltas): sum ``n``.
+delivery_counts = Table(
+    "delivery_counts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("day", Date, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("n", Integer, nullable=False),
+    Index("ix_delivery_counts_day", "day", "kind", "status"),
 )

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import func, select
 
-from bot.archive import queries
+from bot.archive import counts, queries
 from bot.archive.schema import corrections, deliveries, drafts, publications, subscriptions
 from bot.archive.store import Archive
 from bot.config import Settings
@@ -78,30 +78,13 @@ def channel_states(env: Mapping[str, str]) -> list[ChannelState]:
     return states
 
 
-def _status(now: dt.datetime) -> Any:
-    return case(
-        (and_(deliveries.c.status == "pending", deliveries.c.not_before > now), "waiting"),
-        else_=deliveries.c.status,
-    )
-
-
 def recent_days(archive: Archive, now: dt.datetime, count: int = DAYS_SHOWN) -> list[DayCounts]:
-    """The last days published, with their deliveries counted by channel and status."""
+    """The last days published, with their deliveries counted by channel and status (from the
+    counts the database keeps as deliveries change: ``bot.archive.counts``)."""
     with archive.engine.connect() as conn:
         days = list(conn.scalars(select(publications.c.day).order_by(publications.c.day.desc()).limit(count)))
-        if not days:
-            return []
-        status = _status(now)
-        stmt = (
-            select(deliveries.c.day, subscriptions.c.kind, status, func.count())
-            .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
-            .where(deliveries.c.day.in_(days))
-            .group_by(deliveries.c.day, subscriptions.c.kind, status)
-        )
-        found = {day: DayCounts(day) for day in days}
-        for day, kind, shown, n in conn.execute(stmt):
-            found[day].by_channel.setdefault(kind, {})[shown] = int(n)
-    return [found[day] for day in days]
+        found = counts.by_day(conn, days, now)
+    return [DayCounts(day, found[day]) for day in days]
 
 
 def ledger_page(

@@ -7,7 +7,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, update
@@ -47,6 +48,29 @@ def kinds(archive: Archive) -> dict[str, int]:
     stmt = select(subscriptions.c.kind, func.count()).group_by(subscriptions.c.kind)
     with archive.engine.connect() as conn:
         return {kind: int(n) for kind, n in conn.execute(stmt)}
+
+
+class Kinds:
+    """The channel tabs' counts, kept ``keep`` seconds: counting 100,000 subscribers on every
+    page turn is most of a page's time, and a tab's count a few seconds old misleads nobody.
+    An action from this console forgets them (``forget``)."""
+
+    def __init__(
+        self, archive: Archive, keep: float = 30.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.archive = archive
+        self.keep = keep
+        self.clock = clock
+        self._last: tuple[float, dict[str, int]] | None = None
+
+    def __call__(self) -> dict[str, int]:
+        now = self.clock()
+        if self._last is None or now - self._last[0] >= self.keep:
+            self._last = (now, kinds(self.archive))
+        return self._last[1]
+
+    def forget(self) -> None:
+        self._last = None
 
 
 def page(archive: Archive, wanted: Filter, after: int = 0, size: int = PAGE) -> list[Subscription]:

@@ -45,6 +45,8 @@ class Views:
         self.settings = console.settings
         self.operations = operations
         self.env = dict(env)
+        self.checked_templates = previews.CheckedTemplates()
+        self.kinds = subs.Kinds(self.archive)
         self.handlers: dict[tuple[str, str], Handler] = {
             ("GET", "/"): self.overview,
             ("GET", "/deliveries"): self.deliveries,
@@ -123,7 +125,7 @@ class Views:
         )
 
     async def subscribers(self, request: Request, session: Session, form: FormData | None) -> Response:
-        kinds = subs.kinds(self.archive)
+        kinds = self.kinds()
         wanted = self._filter(request, kinds)
         rows = subs.page(self.archive, wanted, _int(request.query_params.get("after")))
         return self.console.page(
@@ -140,7 +142,7 @@ class Views:
         )
 
     async def export(self, request: Request, session: Session, form: FormData | None) -> Response:
-        wanted = self._filter(request, subs.kinds(self.archive))
+        wanted = self._filter(request, self.kinds())
         self.console.sessions.audit(
             client_address(request),
             "export subscribers",
@@ -165,6 +167,7 @@ class Views:
                 request, session, "Not done", f"{action!r} is not an action on a subscriber.", "subscribers"
             )
         before = subs.act(self.archive, _int(form.get("id")), action)
+        self.kinds.forget()
         if before is None:
             return self._done(
                 request, session, "Not done", "There is no such subscriber (removed already?).", "subscribers"
@@ -230,7 +233,7 @@ class Views:
     async def templates(self, request: Request, session: Session, form: FormData | None) -> Response:
         latest = queries.days(self.archive)[:1]
         day = latest[0].date if latest else None
-        checks = previews.check_templates(
+        checks = self.checked_templates(
             DEFAULT_TEMPLATES, self.settings.templates, self.archive, day, self.settings.base_url
         )
         return self.console.page(
