@@ -43,6 +43,9 @@ PAGES = [
 
 
 class NoOperations:
+    async def plan(self, day: dt.date) -> str:
+        return ""
+
     async def publish(self, day: dt.date) -> str:
         return ""
 

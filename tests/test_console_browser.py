@@ -25,8 +25,9 @@ PAGES = ["", "day", "day?channel=discord", "day?channel=email", "deliveries", "s
 
 
 @pytest.fixture
-def console(seeded_sqlite: Archive, tmp_path: Path) -> Iterator[Console]:
-    yield from serve_console(seeded_sqlite, tmp_path)
+def console(seeded: Archive, tmp_path: Path) -> Iterator[Console]:
+    """On SQLite and on PostgreSQL (``seeded`` is parametrized by engine)."""
+    yield from serve_console(seeded, tmp_path)
 
 
 def _log_in(page: Any, console: Console) -> None:

@@ -31,6 +31,7 @@ PAGES = [
     "/deliveries/retry",
     "/subscribers/act",
     "/day/publish",
+    "/day/publish/confirm",
     "/logout",
 ]
 VARIANTS = [
@@ -44,8 +45,9 @@ SECRET = "reader@example.org"
 
 
 @pytest.fixture
-def console(seeded_sqlite: Archive, tmp_path: Path) -> Iterator[Console]:
-    yield from serve_console(seeded_sqlite, tmp_path)
+def console(seeded: Archive, tmp_path: Path) -> Iterator[Console]:
+    """On SQLite and on PostgreSQL (``seeded`` is parametrized by engine)."""
+    yield from serve_console(seeded, tmp_path)
 
 
 def _no_console_content(response: httpx.Response) -> None:

@@ -63,6 +63,20 @@ class ConsoleOperations:
         self.publisher = publisher
         self._publish = publish or (lambda day: publisher.publish(day))
 
+    async def plan(self, day: dt.date) -> str:
+        report = await self.publisher.publish(day, dry_run=True)
+        if report.source == "nothing":
+            return f"{day}: nothing to publish (no digest that day and the queue is empty)"
+        kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(report.who.kinds.items()))
+        line = (
+            f"{day}: {plural(report.papers, 'paper')} ({report.source}) would go to"
+            f" {plural(report.audience, 'subscriber')}" + (f" ({kinds})" if kinds else "")
+        )
+        if report.waiting_off:
+            off = ", ".join(f"{kind} {n}" for kind, n in sorted(report.waiting_off.items()))
+            line += f"; waiting for a channel that is off: {off}"
+        return line
+
     async def publish(self, day: dt.date) -> str:
         report = await self._publish(day)
         if report.source == "nothing":

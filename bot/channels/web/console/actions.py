@@ -9,6 +9,10 @@ from typing import Protocol
 
 
 class Operations(Protocol):
+    async def plan(self, day: dt.date) -> str:
+        """What publishing ``day`` would send, to how many, by channel (``paperboy publish
+        --dry-run``); changes nothing."""
+
     async def publish(self, day: dt.date) -> str:
         """Publish (or re-publish) ``day`` now; one line saying what went out."""
 

@@ -11,7 +11,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response, StreamingResponse
 
-from bot.archive import queries
+from bot.archive import counts, queries
 from bot.channels.web.console import previews, state
 from bot.channels.web.console import subscribers as subs
 from bot.channels.web.console.actions import Operations
@@ -57,7 +57,8 @@ class Views:
             ("GET", "/day"): self.day,
             ("GET", "/day/email"): self.email_page,
             ("GET", "/day/web"): self.web_page,
-            ("POST", "/day/publish"): self.publish,
+            ("POST", "/day/publish"): self.confirm_publish,
+            ("POST", "/day/publish/confirm"): self.publish,
             ("GET", "/templates"): self.templates,
             ("POST", "/logout"): console.logout,
         }
@@ -217,6 +218,22 @@ class Views:
         day = _day(request.query_params.get("date")) or self._now().date()
         html = previews.web_page(self.archive, self.console.templates, day, self.settings.base_url)
         return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
+    async def confirm_publish(self, request: Request, session: Session, form: FormData | None) -> Response:
+        """The first step: what would go out (a dry run, nothing changes), and a button to send it."""
+        assert form is not None
+        day = _day(form.get("date"))
+        if day is None:
+            return self._done(request, session, "Not published", "Give the day as YYYY-MM-DD.", "day")
+        try:
+            said = await self.operations.plan(day)
+        except PaperboyError as exc:
+            said = f"{day}: cannot be published: {exc}"
+        with self.archive.engine.connect() as conn:
+            had = counts.by_day(conn, [day], self._now())[day]
+        return self.console.page(
+            request, "publish.html", session, day=day, plan=said, had=had, statuses=state.SHOWN
+        )
 
     async def publish(self, request: Request, session: Session, form: FormData | None) -> Response:
         assert form is not None
