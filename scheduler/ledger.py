@@ -200,11 +200,14 @@ class Ledger:
         claims are never taken: its process runs here, or it renews them elsewhere."""
         return recover_claims(self.archive, deliveries, self.worker, self.clock() - stale_after)
 
-    def retry_failed(self, day: dt.date | None = None) -> int:
-        """Failed deliveries (of ``day``) become pending again; sent ones are left alone."""
+    def retry_failed(self, day: dt.date | None = None, delivery_id: int | None = None) -> int:
+        """Failed deliveries (of ``day``, or the one ``delivery_id``) become pending again; sent
+        ones are left alone."""
         where = deliveries.c.status == "failed"
         if day is not None:
             where = and_(where, deliveries.c.day == day)
+        if delivery_id is not None:
+            where = and_(where, deliveries.c.id == delivery_id)
         with self.archive.engine.begin() as conn:
             result = conn.execute(update(deliveries).where(where).values(status="pending", not_before=None))
         return int(result.rowcount)

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
     from bot.channels.email.signup import Mailer
+    from bot.channels.web.console.actions import Operations
     from bot.channels.web.server import WebServer
 
 log = logging.getLogger("paperboy.service")
@@ -150,10 +151,11 @@ class Service:
         frontends: Sequence[Frontend] = (),
         mailer: Mailer | None = None,
         routes: Sequence[BaseRoute] = (),
+        console: Operations | None = None,
     ) -> None:
         """Until ``stop`` is set. With ``web``, the web server answers on PAPERBOY_HOST:PORT,
-        with the frontends' routes (a webhook), ``routes`` (``/metrics``) and, given a ``mailer``,
-        email sign-up."""
+        with the frontends' routes (a webhook), ``routes`` (``/metrics``), given a ``mailer``
+        email sign-up, and given ``console`` the operator console (when its password is set)."""
         scheduler = AsyncIOScheduler(timezone=self.settings.timezone)
         trigger = CronTrigger(
             hour=self.settings.publish_at.hour,
@@ -183,7 +185,7 @@ class Service:
         started: list[Frontend] = []
         try:
             if web:
-                server = await self._serve(frontends, mailer, routes)
+                server = await self._serve(frontends, mailer, routes, console)
             for frontend in frontends:
                 await frontend.start()
                 started.append(frontend)
@@ -208,13 +210,17 @@ class Service:
             self.resign()
 
     async def _serve(
-        self, frontends: Sequence[Frontend], mailer: Mailer | None, extra: Sequence[BaseRoute]
+        self,
+        frontends: Sequence[Frontend],
+        mailer: Mailer | None,
+        extra: Sequence[BaseRoute],
+        console: Operations | None = None,
     ) -> WebServer:
         from bot.channels.web.app import make_app
         from bot.channels.web.server import start
 
         routes = [*extra, *(route for frontend in frontends for route in frontend.routes)]
-        app = make_app(self.settings, self.archive, routes, mailer)
+        app = make_app(self.settings, self.archive, routes, mailer, console=console)
         server = await start(app, self.settings.host, self.settings.port)
         log.info("serving %s on %s", self.settings.site_dir, server.url)
         return server

@@ -141,6 +141,8 @@ subscriptions = Table(
     Column("bounces", Integer, nullable=False, server_default="0"),  # hard bounces in a row
     Column("confirm_sent", DateTime(timezone=True), nullable=True),  # last opt-in email
     UniqueConstraint("kind", "target", name="uq_subscriptions_kind_target"),
+    Index("ix_subscriptions_kind_status", "kind", "status", "id"),  # the console's pages (0007)
+    Index("ix_subscriptions_kind_id", "kind", "id"),  # one channel's pages, any status (0008)
 )
 
 #: What each day published (paper ids in order): a second publish sends the same papers.
@@ -182,6 +184,7 @@ deliveries = Table(
     UniqueConstraint("day", "subscription_id", name="uq_deliveries_day_subscription"),
     Index("ix_deliveries_status", "status", "not_before"),
     Index("ix_deliveries_day", "day", "status"),
+    Index("ix_deliveries_status_id", "status", "id"),  # the console's ledger by status (0008)
     # The email window (PAPERBOY_SMTP_WINDOW) counts what was sent in its last hour or day.
     Index("ix_deliveries_sent_at", "sent_at"),
 )
@@ -291,4 +294,61 @@ refreshed_upvotes = Table(
     Column("upvotes", Integer, nullable=False),
     Column("day", Date, nullable=True),  # the Daily Papers listing it was read from
     Column("checked", DateTime(timezone=True), nullable=False),
+)
+
+
+# --- The operator console (migration 0007) ---
+
+#: A logged-in browser: ``id`` is the SHA-256 of the cookie's value, never the value itself.
+admin_sessions = Table(
+    "admin_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("csrf", String(64), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("expires", DateTime(timezone=True), nullable=False, index=True),
+)
+
+#: Failed logins, counted per address over the lockout window.
+admin_failures = Table(
+    "admin_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("address", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_admin_failures_address", "address", "at"),
+)
+
+#: An address refused at the login until ``until``.
+admin_lockouts = Table(
+    "admin_lockouts",
+    metadata,
+    Column("address", String(64), primary_key=True),
+    Column("until", DateTime(timezone=True), nullable=False),
+)
+
+#: What was done from the console: when, from where, what, and what changed.
+admin_audit = Table(
+    "admin_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("address", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("detail", Text, nullable=False),
+)
+
+
+#: Deliveries counted by (day, channel, status), kept by triggers on ``deliveries`` in the same
+#: transaction (migration 0008). On PostgreSQL a key may have several rows (deltas): sum ``n``.
+delivery_counts = Table(
+    "delivery_counts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("day", Date, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("n", Integer, nullable=False),
+    Index("ix_delivery_counts_day", "day", "kind", "status"),
 )

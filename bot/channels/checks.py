@@ -58,6 +58,9 @@ def check_environment(settings: Settings, env: Mapping[str, str]) -> None:
     discord_shards(env.get("PAPERBOY_DISCORD_SHARDS") or "")
     source_channel(env.get("PAPERBOY_TELEGRAM_SOURCE_CHANNEL") or "")
     metrics_token(env)
+    from bot.channels.web.console.passwords import stored_hash  # the console's, if one is set
+
+    stored_hash(env, settings.data_dir)
 
 
 def secret_key(env: Mapping[str, str], data_dir: Path) -> str | None:

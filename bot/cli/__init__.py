@@ -72,6 +72,7 @@ def describe_failure(exc: Exception) -> str:
 
 
 # Each module registers its commands on ``cli``.
+from bot.cli import admin as _admin  # noqa: E402,F401
 from bot.cli import archive as _archive  # noqa: E402,F401
 from bot.cli import corrections as _corrections  # noqa: E402,F401
 from bot.cli import discovery as _discovery  # noqa: E402,F401

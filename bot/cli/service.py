@@ -31,6 +31,7 @@ def run(settings: Settings, no_web: bool) -> None:
     from bot.channels.web.metrics import metrics_routes
     from bot.cli._logging import configure as configure_logging
     from bot.cli._logging import notice
+    from bot.cli.admin import ConsoleOperations
     from bot.desk import Desk
     from scheduler.service import Service
 
@@ -66,9 +67,12 @@ def run(settings: Settings, no_web: bool) -> None:
                     " where this process serves nothing (--no-web); set it to the web process's address"
                 )
             mailer = None if no_web else mailer_from_env(settings, os.environ)
+            console = ConsoleOperations(service.publisher, service.publish_now)
             try:
                 routes = metrics_routes(archive, metrics_token(os.environ))
-                await service.run(stop, web=not no_web, frontends=bots, mailer=mailer, routes=routes)
+                await service.run(
+                    stop, web=not no_web, frontends=bots, mailer=mailer, routes=routes, console=console
+                )
             finally:
                 if mailer is not None:
                     await mailer.close()
@@ -90,12 +94,21 @@ def serve(settings: Settings) -> None:
     from bot.channels.web.server import serve_forever
     from bot.cli._logging import configure as configure_logging
     from bot.cli._logging import notice
+    from bot.cli.admin import ConsoleOperations
 
     configure_logging(fmt=settings.log_format)
     # It migrates like every command: beside a worker starting at the same moment (the Procfile),
     # the two take turns (bot.archive.store.upgrade), so search and sign-up work from the start.
     with open_settings_archive(settings) as archive:
         mailer = mailer_from_env(settings, os.environ)
-        app = make_app(settings, archive, metrics_routes(archive, metrics_token(os.environ)), mailer)
+        # The console's publish and retry send from this process, as `paperboy publish` would.
+        publisher = publisher_for(settings, archive)
+        routes = metrics_routes(archive, metrics_token(os.environ))
+        app = make_app(settings, archive, routes, mailer, console=ConsoleOperations(publisher))
         notice(f"paperboy: serving {settings.site_dir} on http://{settings.host}:{settings.port}")
-        serve_forever(app, settings.host, settings.port, cleanup=mailer.close)
+
+        async def cleanup() -> None:
+            await mailer.close()
+            await close_channels(publisher.channels)
+
+        serve_forever(app, settings.host, settings.port, cleanup=cleanup)

@@ -23,11 +23,14 @@ from starlette.staticfiles import StaticFiles
 
 from bot.archive.store import Archive
 from bot.channels.email.signup import Mailer
+from bot.channels.email.tokens import signer
+from bot.channels.web.console.actions import Operations
+from bot.channels.web.console.app import Console
 from bot.channels.web.feedfiles import ATOM, RSS
 from bot.channels.web.metrics import RequestMetrics
 from bot.channels.web.pages import Pages
 from bot.channels.web.reading import Reading
-from bot.channels.web.security import HTML_HEADERS, SecurityHeaders
+from bot.channels.web.security import HTML_HEADERS, Csrf, SecurityHeaders
 from bot.channels.web.subscribe import Clock, SignupPages, _utcnow
 from bot.config import DEFAULT_TEMPLATES, Settings
 from bot.render.environment import Templates
@@ -41,13 +44,18 @@ def make_app(
     *,
     templates: Templates | None = None,
     clock: Clock = _utcnow,
+    console: Operations | None = None,
 ) -> Starlette:
-    """The app. Without a ``mailer`` there is no email sign-up (its pages answer 404)."""
+    """The app. Without a ``mailer`` there is no email sign-up (its pages answer 404); without
+    ``console`` (what publishing and retrying from the console call) no console at /admin."""
     templates = templates or Templates(DEFAULT_TEMPLATES, settings.templates)
     pages = Pages(templates, settings.base_url)
     site = settings.site_dir
     site.mkdir(parents=True, exist_ok=True)  # before the first export, the archive is empty
     own: list[BaseRoute] = [*routes, *Reading(archive, site, settings.site_url, pages).routes()]
+    if console is not None:
+        csrf = Csrf(signer(settings), settings.base_url)
+        own += Console(archive, settings, templates, console, os.environ, csrf, clock=clock).routes()
     if mailer is not None:
         own += SignupPages(archive, settings, mailer, pages, clock).routes()
     own.append(Mount("/", _SiteFiles(directory=site, html=True, check_dir=False), name="archive"))

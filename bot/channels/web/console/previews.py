@@ -1,0 +1,212 @@
+"""A day as each channel sends it, rendered by the same functions the senders and
+``paperboy render`` call, with the platforms' limits checked: a warning names the message and
+the limit it passes (the renderers split and clip to stay inside them, so a warning means a
+template override has outgrown a limit)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from bot.archive import queries
+from bot.archive.store import Archive
+from bot.render.context import digest_view
+from bot.render.discord import render_discord
+from bot.render.email import render_email
+from bot.render.environment import Templates
+from bot.render.errors import TemplateProblem
+from bot.render.telegram import render_telegram
+
+TELEGRAM_TEXT = 4096  # characters after entity parsing, counted in UTF-16 units
+DISCORD_CONTENT = 2000
+DISCORD_EMBEDS = 10
+DISCORD_EMBED_TOTAL = 6000
+#: Gmail clips a message whose HTML passes about 102 KB, hiding the rest behind a link.
+EMAIL_HTML = 102 * 1024
+CHANNELS = ("telegram", "discord", "email", "web")
+
+
+@dataclass
+class Preview:
+    day: dt.date
+    channel: str
+    papers: int
+    #: What is shown: each message as its text or JSON, or the email's parts.
+    parts: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    email_html: str = ""
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _visible(html_text: str) -> str:
+    """Telegram counts the text left after its HTML entities are parsed."""
+    import html
+    import re
+
+    return html.unescape(re.sub(r"<[^>]*>", "", html_text))
+
+
+def preview(
+    archive: Archive, templates: Templates, day: dt.date, channel: str, base_url: str | None
+) -> Preview:
+    papers = queries.day_papers(archive, day)
+    if not papers:  # a day not yet published shows what publishing it would take from the queue
+        papers = queries.queue(archive)[:3]
+    digest = digest_view(day, papers, base_url)
+    shown = Preview(day, channel, len(papers))
+    try:
+        _render(shown, templates, digest)
+    except TemplateProblem as exc:
+        shown.warnings.append(f"the templates do not render: {exc}")
+    return shown
+
+
+def _render(shown: Preview, templates: Templates, digest: object) -> None:
+    if shown.channel == "telegram":
+        for number, message in enumerate(render_telegram(templates, digest), 1):  # type: ignore[arg-type]
+            size = _utf16(_visible(message.text))
+            shown.parts.append((f"Message {number} · {size:,} of {TELEGRAM_TEXT:,} characters", message.text))
+            if size > TELEGRAM_TEXT:
+                shown.warnings.append(
+                    f"Telegram message {number} is {size:,} characters: Telegram takes {TELEGRAM_TEXT:,}"
+                )
+    elif shown.channel == "discord":
+        for number, posted in enumerate(render_discord(templates, digest), 1):  # type: ignore[arg-type]
+            total = sum(len(str(value)) for embed in posted.embeds for value in _texts(embed))
+            label = (
+                f"Message {number} · content {len(posted.content):,} of {DISCORD_CONTENT:,},"
+                f" embeds {total:,} of {DISCORD_EMBED_TOTAL:,}"
+            )
+            shown.parts.append((label, json.dumps(asdict(posted), ensure_ascii=False, indent=2)))
+            if len(posted.content) > DISCORD_CONTENT:
+                shown.warnings.append(
+                    f"Discord message {number}'s content is {len(posted.content):,} characters:"
+                    f" Discord takes {DISCORD_CONTENT:,}"
+                )
+            if total > DISCORD_EMBED_TOTAL or len(posted.embeds) > DISCORD_EMBEDS:
+                shown.warnings.append(
+                    f"Discord message {number}'s embeds pass Discord's limits"
+                    f" ({len(posted.embeds)} embeds, {total:,} characters)"
+                )
+    elif shown.channel == "email":
+        rendered = render_email(templates, digest)  # type: ignore[arg-type]
+        shown.parts += [
+            ("Subject", rendered.subject),
+            ("Preheader", rendered.preheader),
+            ("Text part", rendered.text),
+        ]
+        shown.email_html = rendered.html
+        size = len(rendered.html.encode())
+        shown.parts.append((f"HTML part · {size:,} bytes", rendered.html))
+        if size > EMAIL_HTML:
+            shown.warnings.append(
+                f"the email's HTML is {size:,} bytes: Gmail clips messages past {EMAIL_HTML:,}"
+            )
+
+
+def _texts(embed: dict[str, object]) -> list[object]:
+    """The parts of an embed Discord counts toward its 6,000 characters."""
+    found: list[object] = [embed.get("title", ""), embed.get("description", "")]
+    for item in embed.get("fields", []) or []:  # type: ignore[attr-defined]
+        found += [item.get("name", ""), item.get("value", "")]
+    for key in ("footer", "author"):
+        part = embed.get(key)
+        if isinstance(part, dict):
+            found.append(part.get("text") or part.get("name") or "")
+    return found
+
+
+def web_page(archive: Archive, templates: Templates, day: dt.date, base_url: str | None) -> str:
+    from bot.channels.web.site import day_page
+
+    papers = queries.day_papers(archive, day) or queries.queue(archive)[:3]
+    return day_page(templates, digest_view(day, papers, base_url))
+
+
+@dataclass(frozen=True)
+class TemplateCheck:
+    what: str
+    problem: str | None
+
+
+def overridden(shipped: Path, override: Path | None) -> list[tuple[str, bool]]:
+    """Each template in the override folder, and whether it replaces a shipped one (False: a
+    file Paperboy does not read, such as a misspelt name)."""
+    if override is None or not override.is_dir():
+        return []
+    names = sorted(str(p.relative_to(override)) for p in override.rglob("*") if p.is_file())
+    return [(name, (shipped / name).is_file()) for name in names]
+
+
+class CheckedTemplates:
+    """The last template check, kept while the template files are unchanged (each one's path,
+    size and modification time), for the same day, for at most ``keep`` seconds (a day's
+    papers can change under the same templates). Compiling every template takes 0.7 s; a
+    visit that finds nothing changed takes a walk of two folders."""
+
+    def __init__(self, keep: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.keep = keep
+        self.clock = clock
+        self._last: tuple[object, float, list[TemplateCheck]] | None = None
+
+    def __call__(
+        self,
+        shipped: Path,
+        override: Path | None,
+        archive: Archive,
+        day: dt.date | None,
+        base_url: str | None,
+    ) -> list[TemplateCheck]:
+        key = (_fingerprint(shipped), _fingerprint(override), day, base_url)
+        now = self.clock()
+        if self._last is not None and self._last[0] == key and now - self._last[1] < self.keep:
+            return self._last[2]
+        checks = check_templates(shipped, override, archive, day, base_url)
+        self._last = (key, now, checks)
+        return checks
+
+
+def _fingerprint(folder: Path | None) -> tuple[tuple[str, int, int], ...]:
+    if folder is None or not folder.is_dir():
+        return ()
+    found = []
+    for path in folder.rglob("*"):
+        try:
+            stat = path.stat()
+        except OSError:  # gone between the listing and the look
+            continue
+        found.append((str(path), stat.st_size, stat.st_mtime_ns))
+    return tuple(sorted(found))
+
+
+def check_templates(
+    shipped: Path, override: Path | None, archive: Archive, day: dt.date | None, base_url: str | None
+) -> list[TemplateCheck]:
+    """The templates as they are on disk now, compiled, then each channel rendered with ``day``:
+    a failure says FILE:LINE and what is wrong."""
+    try:
+        templates = Templates(shipped, override)
+    except TemplateProblem as exc:
+        return [TemplateCheck("compiling every template", str(exc))]
+    checks = [TemplateCheck("compiling every template", None)]
+    if day is None:
+        return checks
+    for channel in CHANNELS:
+        if channel == "web":
+            try:
+                web_page(archive, templates, day, base_url)
+                problem = None
+            except TemplateProblem as exc:
+                problem = str(exc)
+        else:
+            problems = preview(archive, templates, day, channel, base_url).warnings
+            problem = next((w for w in problems if w.startswith("the templates")), None)
+        checks.append(TemplateCheck(f"{channel}: {day}", problem))
+    return checks
