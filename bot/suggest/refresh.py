@@ -165,7 +165,7 @@ def _unusable(store: FeatureStore, state: State | None, token: str) -> str:
         return "the features on disk cannot be read" if there else "no features yet"
     if state.archive != token:
         return "the features on disk are another database's"
-    return ""
+    return store.damaged(state)
 
 
 def _marks(archive: Archive, state: State | None, mark: list[Any]) -> dict[str, list[int]]:

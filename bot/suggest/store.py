@@ -124,6 +124,24 @@ class FeatureStore:
             return None
         return state if state.format == FORMAT else None
 
+    def damaged(self, state: State) -> str:
+        """Why the files ``state`` commits cannot be read as it describes them ("": they can).
+        Someone may have deleted or truncated a file of the cache (a full disk, a backup
+        restored half-way): then it is rebuilt, never read as if it were whole."""
+        try:
+            matrix = self.matrix(state)
+            by_column = len(matrix.csc_indptr) == matrix.csr.shape[1] + 1 and (
+                int(matrix.csc_indptr[-1]) == len(matrix.csc_data) == len(matrix.csc_indices)
+            )
+            built = int(matrix.csr.indptr[state.base_rows]) if state.rows else 0
+            if not by_column or built != len(matrix.csc_data) or len(matrix.idf) != matrix.csr.shape[1]:
+                return "the features on disk are damaged"
+        except (OSError, ValueError, IndexError):
+            return "the features on disk are missing or damaged"
+        if state.models and not (self.folder / state.models).is_file():
+            return "the classifiers on disk are missing"
+        return ""
+
     def commit(self, state: State) -> None:
         """Make ``state`` the folder's, then remove the generations and models it left behind."""
         _write_atomic(self.folder / STATE, json.dumps(asdict(state), separators=(",", ":")).encode())

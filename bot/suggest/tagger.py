@@ -26,10 +26,13 @@ def tags_for(folder: Path, papers: Sequence[tuple[str, str, str]], most: int = M
     state = store.state()
     if state is None or not state.models or not papers:
         return [() for _ in papers]
-    models = Models.load(folder / state.models)
+    try:
+        models = Models.load(folder / state.models)
+        idf = np.load(folder / f"g{state.generation}" / "idf.npy")
+    except (OSError, ValueError):  # damaged or removed meanwhile: the next refresh rebuilds them
+        return [() for _ in papers]
     if not models.tags:
         return [() for _ in papers]
-    idf = np.load(folder / f"g{state.generation}" / "idf.npy")
     rows = weigh(counts([paper_text(*paper) for paper in papers]), idf)
     found: list[list[tuple[float, str]]] = [[] for _ in papers]
     for tag, scores in models.scores(rows).items():
