@@ -44,7 +44,9 @@ def refresh(run_cli: CliRunner, db_url: str, *flags: str) -> dict[str, object]:
     return report
 
 
-def test_a_new_day_analyses_its_papers_only_and_agrees_with_a_rebuild(run_cli: CliRunner, db_url: str) -> None:
+def test_a_new_day_analyses_its_papers_only_and_agrees_with_a_rebuild(
+    run_cli: CliRunner, db_url: str
+) -> None:
     """The seeds (50 papers), then a day of 2 #vq papers: under a tenth of the archive, so their
     rows are weighed with the idf of the first build (frozen) and appended, #vq is retrained (its
     papers went from 2 to 4) and no other tag is (none changed by a tenth). Then a rebuild refits
@@ -72,7 +74,9 @@ def test_a_new_day_analyses_its_papers_only_and_agrees_with_a_rebuild(run_cli: C
     for paper, related in near.items():
         now = run_cli("similar", paper, "--json", db=db_url).json()["similar"]
         assert now[0]["id"] == related[0]["id"]
-        assert {r["id"]: r["score"] for r in now} == pytest.approx({r["id"]: r["score"] for r in related}, rel=0.2)
+        assert {r["id"]: r["score"] for r in now} == pytest.approx(
+            {r["id"]: r["score"] for r in related}, rel=0.2
+        )
     rebuilt = suggestions(db_url)
     assert updated.keys() <= rebuilt.keys() and len(updated) >= 5
     added = rebuilt.keys() - updated.keys()
@@ -131,7 +135,9 @@ def test_two_processes_refreshing_at_once_leave_the_folder_whole(
     wanted = suggestions(db_url)
     env = {**os.environ, "PAPERBOY_DATABASE_URL": db_url, "PAPERBOY_DATA_DIR": str(tmp_path)}
     command = [sys.executable, "-m", "bot", "tag-suggestions", "refresh", "--rebuild", "--json"]
-    running = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)]
+    running = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)
+    ]
     for process in running:
         out, err = process.communicate(timeout=300)
         assert process.returncode == 0, err.decode()
