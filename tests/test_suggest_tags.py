@@ -168,22 +168,20 @@ def test_a_rejected_suggestion_never_comes_back(run_cli: CliRunner, db_url: str)
     assert run_cli("show", ARCANA, "--json", db=db_url).json()["tags"] == ["vision-language"]
 
 
-@pytest.mark.parametrize(
-    ("args", "code", "message"),
-    [
-        (("accept", "no-such-paper", "vq"), 1, "no paper has the id 'no-such-paper'"),
-        (("reject", SIMVLG, "vq"), 1, f"#vq is not suggested for {SIMVLG}"),
-        (("accept", SIMVLG, "not a tag!"), 2, "'not a tag!' is not a tag"),
-        (("accept", "paligemma", "vision-language"), 2, "is already the curator's tag of"),
-    ],
-)
-def test_a_decision_on_nothing_says_what_is_wrong(
-    run_cli: CliRunner, db_url: str, args: tuple[str, ...], code: int, message: str
-) -> None:
+MISTAKES = [
+    (("accept", "no-such-paper", "vq"), 1, "no paper has the id 'no-such-paper'"),
+    (("reject", SIMVLG, "vq"), 1, f"#vq is not suggested for {SIMVLG}"),
+    (("accept", SIMVLG, "not a tag!"), 2, "'not a tag!' is not a tag"),
+    (("accept", "paligemma", "vision-language"), 2, "is already the curator's tag of"),
+]
+
+
+def test_a_decision_on_nothing_says_what_is_wrong(run_cli: CliRunner, db_url: str) -> None:
     ingest(run_cli, db_url, DAILY_0711, *(p for p in SEED_FILES if p.name.startswith("hf-daily")))
     before = run_cli("tag", "vision-language", "--json", db=db_url).out
-    result = run_cli("tag-suggestions", *args, db=db_url)
-    assert (result.code, result.out) == (code, "")
-    assert message in result.err and "Traceback" not in result.err
-    assert result.err.startswith("paperboy: ")
+    for args, code, message in MISTAKES:
+        result = run_cli("tag-suggestions", *args, db=db_url)
+        assert (result.code, result.out) == (code, ""), args
+        assert message in result.err and "Traceback" not in result.err
+        assert result.err.startswith("paperboy: ")
     assert run_cli("tag", "vision-language", "--json", db=db_url).out == before  # nothing changed
