@@ -84,8 +84,14 @@ class State:
     format: int = FORMAT
 
     def live(self) -> dict[str, int]:
-        """Each paper's current row."""
-        return {row[0]: number for number, row in enumerate(self.rows) if row is not None}
+        """Each paper's current row, worked out once per state (a refresh asks several times, and
+        at 100,000 papers each costs 0.1 s): a state's rows are never changed in place, a new
+        state is made instead (``dataclasses.replace``), which does not carry this over."""
+        found: dict[str, int] | None = self.__dict__.get("_live")
+        if found is None:
+            found = {row[0]: number for number, row in enumerate(self.rows) if row is not None}
+            self.__dict__["_live"] = found
+        return found
 
 
 @dataclass(frozen=True)
