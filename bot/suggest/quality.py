@@ -36,6 +36,8 @@ class Quality:
     wrong: int  # suggested pairs the curator had not given
     #: Per tag: (hits, wrong, missed).
     per_tag: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    #: The suggestions the curator had not given: (paper, tag).
+    wrong_pairs: tuple[tuple[str, str], ...] = ()
 
     @property
     def precision(self) -> float | None:
@@ -72,6 +74,7 @@ def leave_one_out(archive: Archive, folder: Path, papers: int | None = None) -> 
     chosen = tagged[:papers] if papers else tagged
     hits, wrong, missed = Counter[str](), Counter[str](), Counter[str]()
     learnable = 0
+    wrong_pairs: list[tuple[str, str]] = []
     for left_out in chosen:
         others = [row_of[p] for p in tagged if p != left_out]
         row = matrix.csr[row_of[left_out]]
@@ -98,7 +101,11 @@ def leave_one_out(archive: Archive, folder: Path, papers: int | None = None) -> 
             suggested = score >= threshold and score > 0
             hits[tag] += suggested and truth
             wrong[tag] += suggested and not truth
+            if suggested and not truth:
+                wrong_pairs.append((left_out, tag))
             missed[tag] += truth and not suggested
     given = sum(len(tags_of[p]) for p in chosen)
     per_tag = {tag: (hits[tag], wrong[tag], missed[tag]) for tag in sorted(by_tag)}
-    return Quality(len(chosen), given, learnable, sum(hits.values()), sum(wrong.values()), per_tag)
+    return Quality(
+        len(chosen), given, learnable, sum(hits.values()), sum(wrong.values()), per_tag, tuple(wrong_pairs)
+    )

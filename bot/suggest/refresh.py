@@ -165,7 +165,7 @@ def _unusable(store: FeatureStore, state: State | None, token: str) -> str:
         return "the features on disk cannot be read" if there else "no features yet"
     if state.archive != token:
         return "the features on disk are another database's"
-    return ""
+    return store.damaged(state)
 
 
 def _marks(archive: Archive, state: State | None, mark: list[Any]) -> dict[str, list[int]]:
@@ -342,15 +342,18 @@ def _train_and_score(
     def rows(ids: list[str] | set[str]) -> np.ndarray:
         return np.array(sorted(row_of[i] for i in ids if i in row_of), dtype=np.int64)
 
-    labeled_rows = rows(labels.labeled)
+    labeled = np.zeros(len(state.rows), dtype=bool)
+    labeled[rows(labels.labeled)] = True
     trained: dict[str, Trained] = {}
     for tag in due:
         _checked(stop)
         tagged = rows(labels.positives[tag])
-        negatives = np.setdiff1d(labeled_rows, tagged)
+        labeled[tagged] = False  # the others the curator tagged: a mask, not a set difference
+        negatives = np.flatnonzero(labeled)
+        labeled[tagged] = True
         refused = rows(labels.rejected.get(tag, set()))
-        papers, labeled = labels.counts.get(tag, 0), len(labels.labeled)
-        trained[tag] = train(matrix.csr, tag, tagged, negatives, refused, papers=papers, labeled=labeled)
+        papers, pool = labels.counts.get(tag, 0), len(labels.labeled)
+        trained[tag] = train(matrix.csr, tag, tagged, negatives, refused, papers=papers, labeled=pool)
     models = models.replace(trained)
     ids = [row[0] if row else "" for row in state.rows]
     by_tag: dict[str, dict[str, float]] = {tag: {} for tag in set(trained) | labels.stale}

@@ -68,7 +68,10 @@ class SimilarIndex:
             state = self.store.state()
             try:
                 self._open = None if state is None else (state, self.store.matrix(state), state.live())
-            except FileNotFoundError:  # a rebuild committed and removed them meanwhile: next time
+            except (OSError, ValueError):
+                # A rebuild committed and removed them meanwhile (next time, then), or they are
+                # damaged (the next refresh rebuilds them): no features until then.
+                self._open = None
                 return None
             self._stamp = stamp
         return self._open

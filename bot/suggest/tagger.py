@@ -28,7 +28,10 @@ def tags_for(folder: Path, papers: Sequence[tuple[str, str, str]], most: int = M
     state = store.state()
     if state is None or not state.models or not papers:
         return [() for _ in papers]
-    models, idf = _loaded(folder / state.models, folder / f"g{state.generation}" / "idf.npy")
+    try:
+        models, idf = _loaded(folder / state.models, folder / f"g{state.generation}" / "idf.npy")
+    except (OSError, ValueError):  # damaged or removed meanwhile: the next refresh rebuilds them
+        return [() for _ in papers]
     if not models.tags:
         return [() for _ in papers]
     rows = weigh(counts([paper_text(*paper) for paper in papers]), idf)
