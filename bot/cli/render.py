@@ -117,6 +117,7 @@ def export_site_command(settings: Settings, target: Path) -> None:
     """Write the web archive (pages, feeds, and the search index that lets search.html work on
     any static host) as static files into DIR, replacing its contents."""
     from bot.channels.web.export import export_site
+    from bot.cli.discovery import features_folder
 
     templates = load_templates(settings)
     with open_settings_archive(settings) as archive:
@@ -127,6 +128,7 @@ def export_site_command(settings: Settings, target: Path) -> None:
             base_url=settings.base_url,
             site_url=settings.site_url,
             search_index=settings.search_index != "off",
+            features=features_folder(settings),
         )
     click.echo(
         f"{target}: {report.days} days, {report.papers} papers, {report.tags} tags, {report.files} files"
