@@ -304,6 +304,7 @@ class Publisher:
 
     def rebuild_site(self) -> SiteReport:
         from bot.channels.web.update import update_site
+        from bot.suggest.store import folder_for
 
         templates = self._templates or Templates(DEFAULT_TEMPLATES, self.settings.templates)
         report = update_site(
@@ -312,6 +313,7 @@ class Publisher:
             self.settings.site_dir,
             base_url=self.settings.base_url,
             site_url=self.settings.site_url,
+            features=folder_for(self.settings.database_url, self.settings.data_dir),
         )
         if report.exported:
             log.info("web archive exported whole (%s) in %.1f s", report.reason, report.seconds)

@@ -24,6 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.archive.discovery import Discovery
+from bot.archive.queries import load_papers
+from bot.archive.store import Archive
+from bot.channels.web.site import Listed
+from bot.render.context import clean
 from bot.suggest.related import Mark, Related
 from bot.suggest.similar import SimilarIndex
 
@@ -59,6 +63,16 @@ def related_lists(
     return {paper: [other for other, _ in items] for paper, items in found.items() if items}
 
 
+def lines_of(archive: Archive, ids: Collection[str]) -> dict[str, Listed]:
+    """Papers as a line of a listing (their first day, title as pages show it; no order): how a
+    suggested paper shows on a tag page, and a related one on a paper page."""
+    if not ids:
+        return {}
+    with archive.engine.connect() as conn:
+        found = load_papers(conn, sorted(ids))
+    return {p.id: Listed(p.date.isoformat(), 0, p.id, clean(p.title)) for p in found if p.date}
+
+
 def shown_json(shown: Shown) -> bytes:
     value = {
         "features": [shown.features.generation, shown.features.rows] if shown.features else None,
@@ -87,15 +101,31 @@ def read_shown(site: Path) -> Shown:
         raise ValueError(f"{RECORD}: {exc}") from None
 
 
-def shown_now(discovery: Discovery, tags_with_pages: Collection[str]) -> Shown:
+def shown_now(discovery: Discovery) -> Shown:
     """The suggested parts of the record as the archive has them (``related`` and ``features``
-    are filled by the caller)."""
-    return Shown(
-        tags={t: ids for t, ids in discovery.by_tag.items() if t in tags_with_pages},
-        papers={
-            p: shown
-            for p, tags in discovery.by_paper.items()
-            if (shown := [t for t in tags if t in tags_with_pages])
-        },
-        accepted=discovery.accepted,
-    )
+    are filled by the caller). ``discovery`` already keeps to papers and tags with a page."""
+    return Shown(tags=dict(discovery.by_tag), papers=dict(discovery.by_paper), accepted=discovery.accepted)
+
+
+def relisted(
+    related: Related | None, before: Shown, changed: set[str], published: Collection[str]
+) -> tuple[dict[str, list[str]], set[str]]:
+    """Every paper page's related list now, and the papers whose lists were computed again.
+
+    A paper P whose row is new (a new paper, a changed text) or whose page came, went or changed
+    title (``changed``) can enter or leave Q's list only if cos(P, Q) >= FLOOR, or if Q's list
+    named it: those are the lists computed again. Features of another generation (a rebuild:
+    a new idf, every row anew) may change any list, so all are."""
+    if related is None:
+        return {}, set(before.related)
+    since = related.rows_since(before.features)
+    if since is None:
+        again = set(published)
+    else:
+        moved = since | changed
+        near = related.lists(moved, published, None)
+        again = moved | {q for items in near.values() for q, _ in items}
+        again |= {q for q, names in before.related.items() if moved.intersection(names)}
+    now = {q: names for q, names in before.related.items() if q not in again}
+    now.update(related_lists(related, again & set(published), published))
+    return dict(sorted(now.items())), again

@@ -28,7 +28,7 @@ from bot.archive import changes, queries, upvotes
 from bot.archive.discovery import discovery
 from bot.archive.store import Archive, open_archive
 from bot.channels.feeds import ITEMS, Entries, feed_path
-from bot.channels.web.discovered import RECORD, related_for, related_lists, shown_json, shown_now
+from bot.channels.web.discovered import RECORD, lines_of, related_for, related_lists, shown_json, shown_now
 from bot.channels.web.files import Writer, locked
 from bot.channels.web.site import (
     Listed,
@@ -211,7 +211,7 @@ def _export(archive: Archive, templates: Templates, setup: _Setup, printed: str)
                     if near:
                         shown_related[line.id] = near
             by_tag = {tag: listing_sorted(items) for tag, items in listed.items()}
-            shown = shown_now(model, by_tag.keys())
+            shown = shown_now(model)
             shown.related = dict(sorted(shown_related.items()))
             shown.features = related.mark if related is not None else None
             tags = sorted(by_tag)
@@ -267,8 +267,7 @@ class _Worker:
         return found
 
     def titles(self, ids: set[str]) -> dict[str, str]:
-        with self.archive.engine.connect() as conn:
-            return {paper.id: paper.title for paper in queries.load_papers(conn, sorted(ids))}
+        return {paper: line.title for paper, line in lines_of(self.archive, ids).items()}
 
 
 _worker: _Worker | None = None
