@@ -314,6 +314,7 @@ class Publisher:
             base_url=self.settings.base_url,
             site_url=self.settings.site_url,
             features=folder_for(self.settings.database_url, self.settings.data_dir),
+            feed_suggested=self.settings.feed_suggested_tags,
         )
         if report.exported:
             log.info("web archive exported whole (%s) in %.1f s", report.reason, report.seconds)

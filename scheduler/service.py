@@ -245,9 +245,9 @@ class Service:
     async def _suggest(self) -> None:
         """Tag suggestions and related papers follow the archive (inbox, desk, other processes'
         ingests); on PostgreSQL only the schedule's holder computes them."""
-        if self.leads() and await asyncio.to_thread(self.refresh_suggestions):
-            if self.settings.site_dir.is_dir():  # the site's tag and paper pages show them
-                await asyncio.to_thread(self.publisher.refresh_site, self.clock().date())
+        refreshed = self.leads() and await asyncio.to_thread(self.refresh_suggestions)
+        if refreshed and self.settings.site_dir.is_dir():  # its tag and paper pages show them
+            await asyncio.to_thread(self.publisher.refresh_site, self.clock().date())
 
     def refresh_suggestions(self) -> bool:
         """Whether the suggestions or the features changed."""

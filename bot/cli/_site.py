@@ -24,6 +24,7 @@ def update_site_for(settings: Settings, archive: Archive, *, quiet: bool = False
             base_url=settings.base_url,
             site_url=settings.site_url,
             features=features_folder(settings),
+            feed_suggested=settings.feed_suggested_tags,
         )
         refresh_search_index(site, settings.search_index)
     except Exception as exc:  # the archive has the correction; the site catches up at the next publish

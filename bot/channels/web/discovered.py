@@ -63,6 +63,11 @@ def related_lists(
     return {paper: [other for other, _ in items] for paper, items in found.items() if items}
 
 
+def suggested_lines(ids: Collection[str], lines: dict[str, Listed]) -> list[Listed]:
+    """A tag's suggested papers as lines of its listing (their order in their day unused)."""
+    return [lines[paper]._replace(order=0) for paper in ids if paper in lines]
+
+
 def lines_of(archive: Archive, ids: Collection[str]) -> dict[str, Listed]:
     """Papers as a line of a listing (their first day, title as pages show it; no order): how a
     suggested paper shows on a tag page, and a related one on a paper page."""

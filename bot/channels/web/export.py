@@ -28,8 +28,16 @@ from bot.archive import changes, queries, upvotes
 from bot.archive.discovery import discovery
 from bot.archive.store import Archive, open_archive
 from bot.channels.feeds import ITEMS, Entries, feed_path
-from bot.channels.web.discovered import RECORD, lines_of, related_for, related_lists, shown_json, shown_now
-from bot.channels.web.files import Writer, locked
+from bot.channels.web.discovered import (
+    RECORD,
+    lines_of,
+    related_for,
+    related_lists,
+    shown_json,
+    shown_now,
+    suggested_lines,
+)
+from bot.channels.web.files import Writer, locked, swap
 from bot.channels.web.site import (
     Listed,
     day_page,
@@ -89,6 +97,11 @@ class _Setup:
     features: Path | None = None
     suggested: dict[str, list[str]] | None = None
     published: frozenset[str] = frozenset()
+    #: Feeds carry the suggested tags (PAPERBOY_FEED_SUGGESTED_TAGS).
+    feed_suggested: bool = False
+
+    def feed_tags(self) -> dict[str, list[str]] | None:
+        return self.suggested if self.feed_suggested else None
 
 
 # A day to render, with its neighbours for the page's newer/older links.
@@ -111,6 +124,7 @@ def export_site(
     site_url: str,
     search_index: bool = True,
     features: Path | None = None,
+    feed_suggested: bool = False,
 ) -> ExportReport:
     """Export the archive to ``target``; with ``search_index``, the paper pages are indexed for
     the site's own search (static_search.py) inside the work folder, before it is swapped in.
@@ -124,6 +138,7 @@ def export_site(
             site_url=site_url,
             search_index=search_index,
             features=features,
+            feed_suggested=feed_suggested,
         )
 
 
@@ -137,6 +152,7 @@ def export_unlocked(
     search_index: bool,
     keep_index: bool = False,
     features: Path | None = None,
+    feed_suggested: bool = False,
 ) -> ExportReport:
     """``export_site`` for a caller holding the folder's lock; ``keep_index``: without an index
     of its own, the export keeps the one the folder had (an update's export)."""
@@ -154,13 +170,15 @@ def export_unlocked(
             site_url,
             work,
             features,
+            feed_suggested=feed_suggested,
         )
-        report = _export(archive, templates, setup, fingerprint(templates, base_url, site_url))
+        printed = fingerprint(templates, base_url, site_url, feed_suggested=feed_suggested)
+        report = _export(archive, templates, setup, printed)
         if search_index and report.papers:  # Pagefind refuses to index nothing
             report = replace(report, files=report.files + build_index(work))
         elif keep_index and (target / INDEX_FOLDER).is_dir():
             (target / INDEX_FOLDER).rename(work / INDEX_FOLDER)
-        _swap(work, target)
+        swap(work, target)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
@@ -230,7 +248,7 @@ def _export(archive: Archive, templates: Templates, setup: _Setup, printed: str)
             writer(name, text)
         writer("index.html", index_page(templates, days, counts[:TOP_TAGS], setup.base_url))
         writer("tags/index.html", tags_page(templates, counts, setup.base_url))
-        main = Entries(templates, setup.site_url)
+        main = Entries(templates, setup.site_url, suggested=setup.feed_tags())
         newest = queries.latest_papers(archive, ITEMS)
         main.render(newest)
         for kind in main.blocks:
@@ -321,16 +339,11 @@ def _run_days(
     return papers, worker.write.flush(), rows, done
 
 
-def suggested_lines(ids: Sequence[str], lines: dict[str, Listed]) -> list[Listed]:
-    """A tag's suggested papers as lines of its listing (their order in their day unused)."""
-    return [lines[paper]._replace(order=0) for paper in ids if paper in lines]
-
-
 def _run_tags(job: _TagJob) -> int:
     """Each tag's listing pages and its two feeds (a paper's entry rendered once for all its tags)."""
     assert _worker is not None
     worker = _worker
-    entries = Entries(worker.templates, worker.setup.site_url)
+    entries = Entries(worker.templates, worker.setup.site_url, suggested=worker.setup.feed_tags())
     for tag, items, suggested in job:
         for name, html in tag_pages(worker.templates, tag, items, worker.setup.base_url, suggested):
             worker.write(f"tags/{name}", html)
@@ -382,14 +395,3 @@ def _check_target(target: Path) -> None:
             f"{target}: the folder is not empty and holds no earlier export; export-site replaces its"
             " folder entirely, so give it an empty or new one"
         )
-
-
-def _swap(work: Path, target: Path) -> None:
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}-old")
-        shutil.rmtree(old, ignore_errors=True)
-        target.rename(old)
-    work.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shutil
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -126,3 +127,15 @@ class Writer:
         count = self.flush()
         self.threads.shutdown(wait=True)
         return count
+
+
+def swap(work: Path, target: Path) -> None:
+    """Put the finished ``work`` folder in ``target``'s place (the old one removed after)."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}-old")
+        shutil.rmtree(old, ignore_errors=True)
+        target.rename(old)
+    work.rename(target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.archive import queries
@@ -106,12 +106,13 @@ def update_site(
     base_url: str | None,
     site_url: str,
     features: Path | None = None,
+    feed_suggested: bool = False,
 ) -> SiteReport:
     """Bring the export at ``target`` up to date with the archive (exported whole if need be).
     The search index (static_search.py) is left as it is: see ``refresh_index``. ``features``:
     the tag model's folder (the related papers on paper pages)."""
     began = (time.perf_counter(), time.process_time())
-    expected = fingerprint(templates, base_url, site_url)
+    expected = fingerprint(templates, base_url, site_url, feed_suggested=feed_suggested)
     with locked(target):
         state, reason = read_state(target, expected) if target.is_dir() else (None, "there is no site yet")
         try:
@@ -127,6 +128,7 @@ def update_site(
             if state is not None and found is not None:
                 many = len(found.touched) > WHOLE_FROM * len(found.day_counts)
                 if not (many and len(found.day_counts) >= LARGE):
+                    model = replace(model, feeds=feed_suggested)
                     return _update(archive, templates, target, state, found, model, base_url, site_url, began)
                 reason = f"{len(found.touched)} of {len(found.day_counts)} days changed"
         except (DamagedRecord, ValueError) as exc:  # read before anything is written: nothing is lost
@@ -140,6 +142,7 @@ def update_site(
             search_index=False,
             keep_index=True,
             features=features,
+            feed_suggested=feed_suggested,
         )
     return SiteReport(True, reason, report.days, report.tags, report.files, 0, 0, *_since(began))
 
@@ -253,7 +256,15 @@ def _update(
     files.update((name, _utf8(text)) for name, text in static_files(templates, base_url).items())
     files["index.html"] = _utf8(index_page(templates, days, ranked[:TOP_TAGS], base_url))
     files["tags/index.html"] = _utf8(tags_page(templates, ranked, base_url))
-    files.update(_feeds(archive, templates, site, found.papers, sorted(feed_tags & counts.keys()), site_url))
+    # With suggested tags in the feeds, a paper whose suggested tags changed has a new entry.
+    retagged: set[str] = set()
+    if model.feeds:
+        retagged = {p for p in shown.papers.keys() | before_shown.papers.keys() if p in model.now.published}
+        retagged = {p for p in retagged if shown.papers.get(p) != before_shown.papers.get(p)}
+        feed_tags |= {t for tags in _tags_of_unlisted(archive, retagged).values() for t in tags}
+    in_feeds = shown.papers if model.feeds else None
+    chosen = sorted(feed_tags & counts.keys())
+    files.update(_feeds(archive, templates, site, found.papers | retagged, chosen, site_url, in_feeds))
 
     record = SiteState(
         state.fingerprint, found.marks, found.releases, found.day_counts, counts, found.upvotes
@@ -290,6 +301,8 @@ class _Model:
     before: Shown
     now: Discovery
     related: Related | None
+    #: Feeds carry the suggested tags (PAPERBOY_FEED_SUGGESTED_TAGS).
+    feeds: bool = False
 
 
 def _views(archive: Archive, ids: set[str], base_url: str | None) -> dict[str, PaperView]:
@@ -305,10 +318,11 @@ def _feeds(
     changed: set[str],
     tags: list[str],
     site_url: str,
+    suggested: dict[str, list[str]] | None,
 ) -> dict[str, bytes]:
     """The main feed and ``tags``' feeds, rendering only the entries of changed papers or of
     papers no feed written before holds."""
-    entries = Entries(templates, site_url)
+    entries = Entries(templates, site_url, suggested=suggested)
     wanted: list[str | None] = [None, *tags]
     for tag in wanted:
         for kind in KINDS:
