@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 
+from bot.archive.parsers import Document, parse_document
 from bot.archive.store import Archive
 from bot.channels.web.discovered import RELATED
 from bot.channels.web.export import export_site
+from bot.channels.web.update import update_site
 from bot.config import DEFAULT_TEMPLATES
 from bot.render.environment import Templates
 from bot.suggest.refresh import refresh
@@ -136,3 +138,48 @@ def test_in_chromium_the_mark_shows_and_related_links_open_their_papers(
         assert page.locator("h1").inner_text() == title
     finally:
         page.close()
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_refresh_that_brings_a_near_paper_rewrites_exactly_the_pages_it_changes(
+    seeded: Archive, tmp_path: Path
+) -> None:
+    """A new day's paper close to SimVLG: once the model is refreshed, the site's update puts it
+    in SimVLG's related list (and the new day's suggestions on their tag pages), feeds carrying
+    suggested tags; the folder ends byte for byte as a fresh export, and pages nothing touched
+    keep their bytes."""
+    templates = Templates(DEFAULT_TEMPLATES)
+    features = tmp_path / "features"
+    refresh(seeded, features)
+    options: dict[str, Any] = {
+        "base_url": None,
+        "site_url": SITE,
+        "features": features,
+        "feed_suggested": True,
+    }
+    site = tmp_path / "site"
+    export_site(seeded, templates, site, search_index=False, **options)
+    before = tree(site)
+    near = (
+        "2025년 12월 20일\nSimVLG-2: Simple and Efficient Pretraining of Visual Language Generative Models\n"
+        "(Ada Lovelace)\nWe pretrain visual language generative models simply and efficiently, with"
+        " frozen large language models and vision encoders.\n좋은 논문입니다.\n#efficiency\n"
+    )
+    seeded.ingest(parse_document(Document("2025-12-20.txt", near)))
+    refresh(seeded, features)
+    report = update_site(seeded, templates, site, **options)
+    assert not report.exported, report.reason
+    after = tree(site)
+    fresh = tmp_path / "fresh"
+    export_site(seeded, templates, fresh, search_index=False, **options)
+    assert after == tree(fresh)
+    new = next(p.stem for p in (site / "papers").glob("simvlg-2-*.html"))
+    simvlg = (site / "papers" / f"{SIMVLG}.html").read_text()
+    assert new in LINK.findall(section(simvlg, "Related in the archive"))
+    changed = {name for name in before.keys() & after.keys() if before[name] != after[name]}
+    assert f"papers/{SIMVLG}.html" in changed
+    assert f"papers/{PALIGEMMA}.html" not in changed  # nothing near it changed
+    assert report.unchanged > 0
