@@ -313,7 +313,8 @@ class Publisher:
             self.settings.site_dir,
             base_url=self.settings.base_url,
             site_url=self.settings.site_url,
-            features=folder_for(self.settings.database_url, self.settings.data_dir),
+            # The tag model's folder, found from the archive this publisher has open.
+            features=folder_for(self.archive.engine.url.render_as_string(False), self.settings.data_dir),
             feed_suggested=self.settings.feed_suggested_tags,
         )
         if report.exported:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -48,10 +49,26 @@ class Related:
         self.mark = Mark(state.generation, len(state.rows))
         self.row_of = row_of
         self.ids = [row[0] if row is not None else "" for row in state.rows]
-        self.rank = np.argsort(np.argsort(np.array(self.ids, dtype=object)))
-        self.x = sp.csr_matrix(matrix.csr, dtype=np.float32)
-        self.x_t = sp.csr_matrix(self.x.T)
-        self.live = np.asarray(matrix.live, dtype=bool).copy()
+        self._matrix = matrix
+
+    @cached_property
+    def rank(self) -> np.ndarray:
+        """Each row's place in the order of paper ids (ties between equal scores go by id)."""
+        return np.argsort(np.argsort(np.array(self.ids, dtype=object)))
+
+    @cached_property
+    def x(self) -> sp.csr_matrix:
+        return sp.csr_matrix(self._matrix.csr, dtype=np.float32)
+
+    @cached_property
+    def x_t(self) -> sp.csr_matrix:
+        """The rows transposed, made once (about a second at 100,000 papers) and only when a list
+        is asked for: an update whose new papers have no features yet never needs it."""
+        return sp.csr_matrix(self.x.T)
+
+    @cached_property
+    def live(self) -> np.ndarray:
+        return np.asarray(self._matrix.live, dtype=bool)
 
     def rows_since(self, mark: Mark | None) -> set[str] | None:
         """Papers whose rows were added after ``mark``; None if any list may have changed (no
@@ -65,12 +82,12 @@ class Related:
     ) -> dict[str, list[tuple[str, float]]]:
         """Each paper's nearest ``eligible`` papers at or above ``FLOOR``, best first, at most
         ``limit`` (None: all of them); a paper with no row, or no such neighbour, is left out."""
-        if self.mark is None:
+        rows = sorted(self.row_of[p] for p in set(papers) if p in self.row_of)
+        if self.mark is None or not rows:
             return {}
         allowed = np.zeros(self.x.shape[0], dtype=bool)
         allowed[[self.row_of[p] for p in eligible if p in self.row_of]] = True
         allowed &= self.live
-        rows = sorted(self.row_of[p] for p in set(papers) if p in self.row_of)
         found: dict[str, list[tuple[str, float]]] = {}
         for start in range(0, len(rows), CHUNK):
             chunk = np.asarray(rows[start : start + CHUNK])
