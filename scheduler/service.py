@@ -254,7 +254,7 @@ class Service:
         from bot.suggest.refresh import Interrupted, refresh
         from bot.suggest.store import folder_for
 
-        folder = folder_for(self.settings.database_url, self.settings.data_dir)
+        folder = folder_for(self.archive.engine.url.render_as_string(False), self.settings.data_dir)
         try:
             report = refresh(self.archive, folder, stop=self._stopping.is_set)
         except Interrupted:
