@@ -126,6 +126,9 @@ def sites(work: Path, url: str | None, papers: int, search_index: str) -> None:
     own = url is None or url.startswith("sqlite:///")
     if url is not None and url.startswith("sqlite:///"):
         shutil.copyfile(Path(url.removeprefix("sqlite:///")), work / "archive.db")
+        features = Path(url.removeprefix("sqlite:///") + ".suggest")  # the tag model's, beside it
+        if features.is_dir():  # related papers on the paper pages
+            shutil.copytree(features, work / "archive.db.suggest")
         url = f"sqlite:///{work}/archive.db"
     if url is None:
         docs = work / "docs"

@@ -66,6 +66,9 @@ class Settings:
     #: each publish's rebuild too, ``off`` none. Paperboy's own server searches without it, and
     #: it costs about 140 KB of memory a paper page, so a daily publish does not build it unasked.
     search_index: str = "export"
+    #: Whether feeds carry the tags the model suggests as categories, marked as suggested
+    #: (PAPERBOY_FEED_SUGGESTED_TAGS, off by default: a reader's filters see only the curator's).
+    feed_suggested_tags: bool = False
     #: A folder watched for new or changed posts (PAPERBOY_INBOX).
     inbox: Path = Path("seeds")
     #: The web server of ``paperboy run`` / ``serve`` (PAPERBOY_HOST, PAPERBOY_PORT; else a
@@ -135,6 +138,7 @@ class Settings:
             catchup_days=_number(env, "PAPERBOY_CATCHUP_DAYS", 7, low=0),
             site_dir=Path(env.get("PAPERBOY_SITE_DIR") or data_dir / "site"),
             search_index=_choice(env, "PAPERBOY_SEARCH_INDEX", SEARCH_INDEX, "export"),
+            feed_suggested_tags=_switch(env, "PAPERBOY_FEED_SUGGESTED_TAGS", False),
             inbox=Path(env.get("PAPERBOY_INBOX") or "seeds"),
             # A runner's PORT (Heroku, Dokku, Render, Fly, honcho) asks for that port on every
             # interface; PAPERBOY_HOST and PAPERBOY_PORT, the explicit settings, win when set.

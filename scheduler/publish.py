@@ -307,6 +307,7 @@ class Publisher:
 
     def rebuild_site(self) -> SiteReport:
         from bot.channels.web.update import update_site
+        from bot.suggest.store import folder_for
 
         templates = self._templates or Templates(DEFAULT_TEMPLATES, self.settings.templates)
         report = update_site(
@@ -315,6 +316,9 @@ class Publisher:
             self.settings.site_dir,
             base_url=self.settings.base_url,
             site_url=self.settings.site_url,
+            # The tag model's folder, found from the archive this publisher has open.
+            features=folder_for(self.archive.engine.url.render_as_string(False), self.settings.data_dir),
+            feed_suggested=self.settings.feed_suggested_tags,
         )
         if report.exported:
             log.info("web archive exported whole (%s) in %.1f s", report.reason, report.seconds)

@@ -257,10 +257,12 @@ class Service:
     async def _suggest(self) -> None:
         """Tag suggestions and related papers follow the archive (inbox, desk, other processes'
         ingests); on PostgreSQL only the schedule's holder computes them."""
-        if self.leads():
-            await asyncio.to_thread(self.refresh_suggestions)
+        refreshed = self.leads() and await asyncio.to_thread(self.refresh_suggestions)
+        if refreshed and self.settings.site_dir.is_dir():  # its tag and paper pages show them
+            await asyncio.to_thread(self.publisher.refresh_site, self.clock().date())
 
-    def refresh_suggestions(self) -> None:
+    def refresh_suggestions(self) -> bool:
+        """Whether the suggestions or the features changed."""
         from bot.suggest.refresh import Interrupted, refresh
         from bot.suggest.store import folder_for
 
@@ -269,7 +271,7 @@ class Service:
         try:
             report = refresh(self.archive, folder, stop=self._stopping.is_set)
         except Interrupted:
-            return
+            return False
         if not report.unchanged:
             log.info(
                 "tag suggestions %s: %d papers analysed, %d tags trained, %d suggesting (%.1f s)",
@@ -279,6 +281,7 @@ class Service:
                 len(report.suggesting),
                 report.seconds,
             )
+        return not report.unchanged and not report.deferred
 
     async def _sweep(self) -> None:
         """Curators' drafts left alone past their lifetime go (``bot.desk.drafts``)."""

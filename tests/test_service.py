@@ -195,3 +195,44 @@ def test_run_sweeps_expired_drafts(archive: Archive, tmp_path: Path) -> None:
     with pytest.raises(drafts.DraftGone):
         drafts.get(archive, old.id, now=clock.now - drafts.LIFETIME)  # deleted, not merely expired
     assert drafts.get(archive, fresh.id, now=clock.now).name == "b.txt"
+
+
+def test_a_refresh_of_the_tag_model_updates_the_site(seeded_sqlite: Archive, tmp_path: Path) -> None:
+    """The site exported before the tag model had features shows no suggestion; the service's
+    refresh computes them and then updates the site: SimVLG's page gets its related papers and
+    #vision-language its suggested section, with no day published meanwhile."""
+    from bot.channels.web.export import export_site
+    from bot.config import DEFAULT_TEMPLATES
+    from bot.render.environment import Templates
+
+    clock = Clock(dt.datetime(2024, 7, 11, 9, 30, tzinfo=SEOUL))
+    svc, channel = service(seeded_sqlite, tmp_path, clock, data_dir=tmp_path)
+    first_start(seeded_sqlite, svc, dt.date(2030, 1, 1))  # nothing is due
+    svc.suggest_every = 0.05
+    site = tmp_path / "site"
+    settings = svc.settings
+    export_site(
+        seeded_sqlite,
+        Templates(DEFAULT_TEMPLATES),
+        site,
+        base_url=settings.base_url,
+        site_url=settings.site_url,
+        search_index=False,
+    )
+    simvlg = site / "papers" / "simvlg-simple-and-efficient-pretraining-1f39b1fe.html"
+    assert "Related in the archive" not in simvlg.read_text()
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        running = asyncio.create_task(svc.run(stop, web=False))
+        for _ in range(600):
+            if "Related in the archive" in simvlg.read_text():
+                break
+            await asyncio.sleep(0.1)
+        stop.set()
+        await running
+
+    asyncio.run(scenario())
+    assert "Related in the archive" in simvlg.read_text()
+    assert "Suggested by the tag model" in (site / "tags" / "vision-language.html").read_text()
+    assert channel.sent == []  # the site followed the model, not a publish

@@ -7,7 +7,8 @@ The curator here writes random sequences of posts, the property-based way (seede
 failure replays): new days before, between and after the others, corrections of a title, of
 tags (a tag's first paper, its last), of commentary, a paper added or dropped, a listing that
 moves a day's papers down, a paper featured again on a later day, and days published from the
-undated queue; with tag pages of two papers,
+undated queue; the tag model refreshed (suggestions and related lists change) and its
+suggestions accepted or rejected; with tag pages of two papers,
 so a tag's listing grows and shrinks by pages.
 """
 
@@ -20,23 +21,43 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from bot.archive.decisions import accept, reject
 from bot.archive.parsers import Document, parse_document
+from bot.archive.schema import papers
 from bot.archive.store import Archive
+from bot.archive.suggestions import suggested_for
 from bot.channels.web import site as site_pages
 from bot.channels.web.export import export_site
 from bot.config import DEFAULT_TEMPLATES, Settings
 from bot.render.environment import Templates
+from bot.suggest.refresh import refresh
+from bot.suggest.store import folder_for
 from scheduler.publish import Publisher
 
 SITE_URL = "https://paperboy.example"
 TAGS = ["vq", "diffusion", "llm", "agents", "speech", "robotics"]
+#: Words each tag's papers use, so the tag model learns the tags and suggests them.
+TOPICS = {
+    "vq": "codebook quantization tokenizer",
+    "diffusion": "denoising score sampler",
+    "llm": "instruction tuning prompts",
+    "agents": "tool use planning environment",
+    "speech": "speech recognition audio",
+    "robotics": "robot manipulation grasping",
+}
 WORDS = ["sparse", "dense", "latent", "neural", "scaling", "robust", "efficient", "multimodal", "causal"]
 START = dt.date(2025, 3, 1)
 
 
 def tree(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def features_of(archive: Archive, folder: Path) -> Path:
+    """The tag model's folder, as the publisher below finds it (PAPERBOY_DATA_DIR: ``folder``)."""
+    return folder_for(archive.engine.url.render_as_string(hide_password=False), folder)
 
 
 def export(archive: Archive, folder: Path) -> None:
@@ -48,6 +69,7 @@ def export(archive: Archive, folder: Path) -> None:
         base_url=SITE_URL,
         site_url=SITE_URL,
         search_index=False,
+        features=features_of(archive, folder.parent),
     )
 
 
@@ -84,8 +106,13 @@ class Curator:
     serial: int = 0
 
     def __post_init__(self) -> None:
+        url = self.archive.engine.url.render_as_string(hide_password=False)
         settings = replace(
-            Settings.from_env({}), site_dir=self.folder / "site", base_url=SITE_URL, database_url="unused"
+            Settings.from_env({}),
+            site_dir=self.folder / "site",
+            base_url=SITE_URL,
+            database_url=url,
+            data_dir=self.folder,
         )
         self.publisher = Publisher(self.archive, settings, {}, worker="site-test")
 
@@ -98,7 +125,8 @@ class Curator:
         return Entry(
             title=f"{words[0].title()} {words[1]} models for {words[2]} learning, study {self.serial}",
             authors=f"Ada Lovelace, Author {self.serial}",
-            abstract=f"We study {words[0]} {words[1]} models. Study {self.serial} finds {words[2]} gains.",
+            abstract=f"We study {words[0]} {words[1]} models. Study {self.serial} finds {words[2]} gains. "
+            + " ".join(TOPICS.get(tag, "") for tag in tags),
             commentary=f"{self.serial}번째 논문의 {words[2]} 실험이 흥미롭네요.",
             tags=tags,
         )
@@ -163,7 +191,15 @@ class Curator:
         self.serial += 1
         lines = ["Daily Papers", "", f"{day:%b} {day.day}, {day.year}", ""]
         for n in range(self.rng.randint(1, 2)):
-            lines += [f"Listed study {self.serial}.{n}", "", "An abstract.", "", "  • 3 authors", "·"]
+            about = TOPICS[self.rng.choice(TAGS)]
+            lines += [
+                f"Listed study {self.serial}.{n}",
+                "",
+                f"An abstract: {about}.",
+                "",
+                "  • 3 authors",
+                "·",
+            ]
             lines += [f"{day:%b} {day.day}, {day.year} {n + 3}", ""]
         self.archive.ingest(parse_document(Document(f"a-listing-{self.serial}.txt", "\n".join(lines))))
         self.publish(day)
@@ -172,10 +208,33 @@ class Curator:
         """A day with no post goes out with papers from the undated queue."""
         self.serial += 1
         lines = [
-            f"Abstract:Queued study {self.serial}.{n} of {self.rng.choice(WORDS)} methods." for n in range(2)
+            f"Abstract:Queued study {self.serial}.{n} of {self.rng.choice(WORDS)} methods,"
+            f" {TOPICS[self.rng.choice(TAGS)]}."
+            for n in range(2)
         ]
         self.archive.ingest(parse_document(Document(f"queue-{self.serial}.txt", "\n".join(lines) + "\n")))
         self.publish(self.free_day())
+
+    # The tag model: the service's refresh, then its update of the site; the curator's decisions.
+
+    def suggest(self) -> None:
+        refresh(self.archive, features_of(self.archive, self.folder))
+        self.publisher.rebuild_site()
+
+    def decide(self) -> None:
+        """Accept or reject one of the model's suggestions; the site follows (no refresh first:
+        an accepted tag is the curator's at once, on the paper's card, listings and feeds)."""
+        with self.archive.engine.connect() as conn:
+            offered = suggested_for(conn, sorted(self.archive_ids()))
+        if offered:
+            paper = self.rng.choice(sorted(offered))
+            tag = self.rng.choice(offered[paper]).tag
+            (accept if self.rng.random() < 0.6 else reject)(self.archive, paper, tag)
+        self.publisher.rebuild_site()
+
+    def archive_ids(self) -> set[str]:
+        with self.archive.engine.connect() as conn:
+            return set(conn.scalars(select(papers.c.id)))
 
 
 EVENTS = [
@@ -189,6 +248,9 @@ EVENTS = [
     "drop",
     "listing",
     "queue_day",
+    "suggest",
+    "suggest",
+    "decide",
 ]
 
 

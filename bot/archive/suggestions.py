@@ -64,7 +64,7 @@ def with_accepted(tags: tuple[str, ...], accepted: list[str] | None) -> tuple[st
     return tuple(dict.fromkeys((*tags, *(accepted or ())))) if accepted else tags
 
 
-def _not_curated() -> Any:
+def not_curated() -> Any:
     curated = select(paper_tags.c.paper_id).where(
         paper_tags.c.paper_id == tag_suggestions.c.paper_id, paper_tags.c.tag == tag_suggestions.c.tag
     )
@@ -81,7 +81,7 @@ def suggested_ids(conn: Connection, tag: str, offset: int, limit: int) -> list[t
     """Papers suggested ``tag``, best score first, a slice of them."""
     stmt = (
         select(tag_suggestions.c.paper_id, tag_suggestions.c.score)
-        .where(tag_suggestions.c.tag == tag, tag_suggestions.c.status == SUGGESTED, _not_curated())
+        .where(tag_suggestions.c.tag == tag, tag_suggestions.c.status == SUGGESTED, not_curated())
         .order_by(tag_suggestions.c.score.desc(), tag_suggestions.c.paper_id)
         .limit(limit)
         .offset(offset)
@@ -96,7 +96,7 @@ def suggested_for(conn: Connection, ids: Collection[str]) -> dict[str, list[Sugg
         stmt = (
             select(tag_suggestions.c.paper_id, tag_suggestions.c.tag, tag_suggestions.c.score)
             .where(tag_suggestions.c.paper_id.in_(chunk), tag_suggestions.c.status == SUGGESTED)
-            .where(_not_curated())
+            .where(not_curated())
             .order_by(tag_suggestions.c.paper_id, tag_suggestions.c.score.desc(), tag_suggestions.c.tag)
         )
         for paper_id, tag, score in conn.execute(stmt):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Literal
 
 from feedgen.feed import FeedGenerator
@@ -33,6 +33,11 @@ _CLOSING: dict[Kind, bytes] = {"atom": b"</feed>\n", "rss": b"  </channel>\n</rs
 #: An entry's id (Atom) or guid (RSS). Text in a feed has its '<' escaped, so only the element
 #: itself can close with ``</id>`` or ``</guid>``.
 _GUID = re.compile(rb">urn:paperboy:paper:([^<]*)</(?:id|guid)>")
+#: The scheme (Atom) or domain (RSS) of a category the tag model suggested, not the curator
+#: (PAPERBOY_FEED_SUGGESTED_TAGS): readers that show a category's scheme or label tell them apart.
+SUGGESTED_SCHEME = "urn:paperboy:suggested-tag"
+#: Each paper's suggested tags, best first, for the feeds that carry them.
+Suggested = Mapping[str, Sequence[str]]
 
 
 def feed_path(kind: Kind, tag: str | None = None) -> str:
@@ -43,10 +48,18 @@ def feed_path(kind: Kind, tag: str | None = None) -> str:
 
 
 def build_feed(
-    templates: Templates, papers: Sequence[Paper], kind: Kind, *, site_url: str, tag: str | None = None
+    templates: Templates,
+    papers: Sequence[Paper],
+    kind: Kind,
+    *,
+    site_url: str,
+    tag: str | None = None,
+    suggested: Suggested | None = None,
 ) -> bytes:
     """The feed of ``papers`` (newest first, already chosen), as XML bytes."""
-    return build_feeds(templates, papers, site_url=site_url, tag=tag, kinds=(kind,))[kind]
+    return build_feeds(templates, papers, site_url=site_url, tag=tag, kinds=(kind,), suggested=suggested)[
+        kind
+    ]
 
 
 def build_feeds(
@@ -56,9 +69,11 @@ def build_feeds(
     site_url: str,
     tag: str | None = None,
     kinds: Sequence[Kind] = KINDS,
+    suggested: Suggested | None = None,
 ) -> dict[Kind, bytes]:
-    """The same papers as RSS and as Atom; each item's content is rendered once for both."""
-    entries = Entries(templates, site_url, kinds)
+    """The same papers as RSS and as Atom; each item's content is rendered once for both.
+    ``suggested``: the papers' suggested tags, as categories marked ``SUGGESTED_SCHEME``."""
+    entries = Entries(templates, site_url, kinds, suggested)
     entries.render(papers)
     ranked = [(paper.id, paper.date) for paper in papers if paper.date][:ITEMS]
     return {kind: entries.feed(kind, ranked, tag) for kind in kinds}
@@ -74,16 +89,24 @@ class Entries:
     the changed ones, and the bytes come out the same either way.
     """
 
-    def __init__(self, templates: Templates, site_url: str, kinds: Sequence[Kind] = KINDS) -> None:
+    def __init__(
+        self,
+        templates: Templates,
+        site_url: str,
+        kinds: Sequence[Kind] = KINDS,
+        suggested: Suggested | None = None,
+    ) -> None:
         self.templates = templates
         self.site_url = site_url
+        self.suggested = suggested or {}
         self.blocks: dict[Kind, dict[str, bytes]] = {kind: {} for kind in kinds}
 
     def render(self, papers: Iterable[Paper]) -> None:
         """Render the entries of ``papers`` (the dated ones), replacing any remembered."""
         items = [_item(self.templates, paper, self.site_url) for paper in papers if paper.date]
         for kind, blocks in self.blocks.items():
-            blocks.update(split_entries(_feed(items, kind, self.site_url, None, None), kind))
+            feed = _feed(items, kind, self.site_url, None, None, self.suggested)
+            blocks.update(split_entries(feed, kind))
 
     def remember(self, kind: Kind, xml: bytes, *, unless: Collection[str] = ()) -> None:
         """Keep the entries of a feed written before, but those of the papers ``unless``."""
@@ -130,7 +153,12 @@ def _item(templates: Templates, paper: Paper, site_url: str) -> tuple[PaperView,
 
 
 def _feed(
-    items: Sequence[tuple[PaperView, str]], kind: Kind, site_url: str, tag: str | None, newest: dt.date | None
+    items: Sequence[tuple[PaperView, str]],
+    kind: Kind,
+    site_url: str,
+    tag: str | None,
+    newest: dt.date | None,
+    suggested: Suggested | None = None,
 ) -> bytes:
     generator = FeedGenerator()
     home = f"{site_url}/tags/{tag}.html" if tag else f"{site_url}/"
@@ -163,6 +191,8 @@ def _feed(
         entry.summary(view.commentary or view.abstract)
         for name in view.tags:
             entry.category(term=name, label=name)
+        for name in (suggested or {}).get(view.id, ()):
+            entry.category(term=name, scheme=SUGGESTED_SCHEME, label=f"{name} (suggested)")
     xml: bytes = generator.rss_str(pretty=True) if kind == "rss" else generator.atom_str(pretty=True)
     return xml
 

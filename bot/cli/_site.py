@@ -12,12 +12,19 @@ def update_site_for(settings: Settings, archive: Archive, *, quiet: bool = False
     """Update the site at PAPERBOY_SITE_DIR (and its search index, with
     PAPERBOY_SEARCH_INDEX=always); a failure is said on stderr and changes nothing else."""
     from bot.channels.web.update import refresh_search_index, update_site
+    from bot.cli.discovery import features_folder
     from bot.cli.render import load_templates
 
     site = settings.site_dir
     try:
         report = update_site(
-            archive, load_templates(settings), site, base_url=settings.base_url, site_url=settings.site_url
+            archive,
+            load_templates(settings),
+            site,
+            base_url=settings.base_url,
+            site_url=settings.site_url,
+            features=features_folder(settings),
+            feed_suggested=settings.feed_suggested_tags,
         )
         refresh_search_index(site, settings.search_index)
     except Exception as exc:  # the archive has the correction; the site catches up at the next publish

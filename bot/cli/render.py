@@ -103,7 +103,11 @@ def _feed(
 
     which: Kind = "rss" if kind == "rss" else "atom"
     papers = queries.latest_papers(archive, ITEMS, tag=tag)
-    feed = build_feed(templates, papers, which, site_url=settings.site_url, tag=tag)
+    suggested = None
+    if settings.feed_suggested_tags:  # the model's tags, marked, only if the operator wants them
+        found = queries.suggested_tags(archive, [p.id for p in papers])
+        suggested = {paper: [s.tag for s in items] for paper, items in found.items()}
+    feed = build_feed(templates, papers, which, site_url=settings.site_url, tag=tag, suggested=suggested)
     if as_json:
         _emit({"path": feed_path(which, tag), "items": len(papers), "xml": feed.decode("utf-8")})
     else:
@@ -117,6 +121,7 @@ def export_site_command(settings: Settings, target: Path) -> None:
     """Write the web archive (pages, feeds, and the search index that lets search.html work on
     any static host) as static files into DIR, replacing its contents."""
     from bot.channels.web.export import export_site
+    from bot.cli.discovery import features_folder
 
     templates = load_templates(settings)
     with open_settings_archive(settings) as archive:
@@ -127,6 +132,8 @@ def export_site_command(settings: Settings, target: Path) -> None:
             base_url=settings.base_url,
             site_url=settings.site_url,
             search_index=settings.search_index != "off",
+            features=features_folder(settings),
+            feed_suggested=settings.feed_suggested_tags,
         )
     click.echo(
         f"{target}: {report.days} days, {report.papers} papers, {report.tags} tags, {report.files} files"

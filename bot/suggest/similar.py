@@ -76,6 +76,10 @@ class SimilarIndex:
             self._stamp = stamp
         return self._open
 
+    def snapshot(self) -> tuple[State, Matrix, dict[str, int]] | None:
+        """The committed state, its rows and each paper's live row, as of now (one refresh's)."""
+        return self._current()
+
     def knows(self, paper_id: str) -> bool:
         current = self._current()
         return current is not None and paper_id in current[2]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,9 +56,13 @@ class Changed:
         return newer, older
 
 
-def find_changes(archive: Archive, site: Path, state: SiteState) -> Changed:
+def find_changes(
+    archive: Archive, site: Path, state: SiteState, retagged: Mapping[str, Collection[str]] | None = None
+) -> Changed:
     """Compare the archive with the site's record. The marks are read before anything else, so
-    a change made while the pages are rendered shows at the next update rather than never."""
+    a change made while the pages are rendered shows at the next update rather than never.
+    ``retagged``: papers whose tags changed with no document changing (a suggestion the curator
+    accepted, or rejected after accepting), with the tags they had."""
     marks = changes.source_marks(archive)
     released = changes.release_marks(archive)
     counts = upvotes.marks(archive)
@@ -79,6 +84,9 @@ def find_changes(archive: Archive, site: Path, state: SiteState) -> Changed:
             found.days.update(
                 day for day, _ in filter(None, (released.get(paper_id), state.releases.get(paper_id)))
             )
+    for paper_id, tags in (retagged or {}).items():
+        found.papers.add(paper_id)
+        found.old_tags[paper_id].update(tags)
     # A refreshed count shows on the paper's card, page and feed entries, like a changed entry.
     counted = counts.keys() | state.upvotes.keys()
     found.papers.update(p for p in counted if counts.get(p) != state.upvotes.get(p))

@@ -17,17 +17,27 @@ import multiprocessing
 import os
 import shutil
 import tempfile
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from bot.archive import changes, queries, upvotes
+from bot.archive.discovery import discovery
 from bot.archive.store import Archive, open_archive
 from bot.channels.feeds import ITEMS, Entries, feed_path
-from bot.channels.web.files import locked
+from bot.channels.web.discovered import (
+    RECORD,
+    lines_of,
+    related_for,
+    related_lists,
+    shown_json,
+    shown_now,
+    suggested_lines,
+)
+from bot.channels.web.files import Writer, locked, swap
 from bot.channels.web.site import (
     Listed,
     day_page,
@@ -54,10 +64,10 @@ from bot.errors import InputError
 from bot.models import TagCount
 from bot.render.context import digest_view
 from bot.render.environment import Templates
+from bot.suggest.related import Related
 
 __all__ = ["MARKER", "ExportReport", "export_site", "export_unlocked", "static_files"]
 TOP_TAGS = 30
-WRITERS = 4
 #: Below this many days one process is faster than starting workers.
 PARALLEL_FROM = 60
 DAYS_PER_JOB = 20
@@ -82,12 +92,22 @@ class _Setup:
     base_url: str | None
     site_url: str
     out: Path
+    #: The features folder (``bot/suggest/store.py``), each paper's suggested tags to show, the
+    #: papers with a page (what a related list may name).
+    features: Path | None = None
+    suggested: dict[str, list[str]] | None = None
+    published: frozenset[str] = frozenset()
+    #: Feeds carry the suggested tags (PAPERBOY_FEED_SUGGESTED_TAGS).
+    feed_suggested: bool = False
+
+    def feed_tags(self) -> dict[str, list[str]] | None:
+        return self.suggested if self.feed_suggested else None
 
 
 # A day to render, with its neighbours for the page's newer/older links.
 _DayJob = list[tuple[queries.Day, Any, Any]]
 # Per tag: its listed papers, newest first.
-_TagJob = list[tuple[str, list[Listed]]]
+_TagJob = list[tuple[str, list[Listed], list[Listed]]]
 #: What the record's folder says of itself.
 README = b"""Written by Paperboy: what this site was built from, so that publishing or correcting a day
 rewrites only the pages it touches. Delete this folder and the next publish exports the site
@@ -103,12 +123,22 @@ def export_site(
     base_url: str | None,
     site_url: str,
     search_index: bool = True,
+    features: Path | None = None,
+    feed_suggested: bool = False,
 ) -> ExportReport:
     """Export the archive to ``target``; with ``search_index``, the paper pages are indexed for
-    the site's own search (static_search.py) inside the work folder, before it is swapped in."""
+    the site's own search (static_search.py) inside the work folder, before it is swapped in.
+    ``features``: the tag model's folder, for the related papers on paper pages."""
     with locked(target):
         return export_unlocked(
-            archive, templates, target, base_url=base_url, site_url=site_url, search_index=search_index
+            archive,
+            templates,
+            target,
+            base_url=base_url,
+            site_url=site_url,
+            search_index=search_index,
+            features=features,
+            feed_suggested=feed_suggested,
         )
 
 
@@ -121,6 +151,8 @@ def export_unlocked(
     site_url: str,
     search_index: bool,
     keep_index: bool = False,
+    features: Path | None = None,
+    feed_suggested: bool = False,
 ) -> ExportReport:
     """``export_site`` for a caller holding the folder's lock; ``keep_index``: without an index
     of its own, the export keeps the one the folder had (an update's export)."""
@@ -137,13 +169,16 @@ def export_unlocked(
             base_url,
             site_url,
             work,
+            features,
+            feed_suggested=feed_suggested,
         )
-        report = _export(archive, templates, setup, fingerprint(templates, base_url, site_url))
+        printed = fingerprint(templates, base_url, site_url, feed_suggested=feed_suggested)
+        report = _export(archive, templates, setup, printed)
         if search_index and report.papers:  # Pagefind refuses to index nothing
             report = replace(report, files=report.files + build_index(work))
         elif keep_index and (target / INDEX_FOLDER).is_dir():
             (target / INDEX_FOLDER).rename(work / INDEX_FOLDER)
-        _swap(work, target)
+        swap(work, target)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
@@ -166,6 +201,9 @@ def _export(archive: Archive, templates: Templates, setup: _Setup, printed: str)
     marks, released = changes.source_marks(archive), changes.release_marks(archive)
     refreshed = upvotes.marks(archive)
     entries = changes.entry_marks(archive)
+    model = discovery(archive)
+    related = related_for(setup.features)  # the features as of now, before any page
+    setup = replace(setup, suggested=model.by_paper, published=frozenset(model.published))
     days = queries.days(archive)
     day_jobs = [
         [
@@ -174,20 +212,29 @@ def _export(archive: Archive, templates: Templates, setup: _Setup, printed: str)
         ][start : start + DAYS_PER_JOB]
         for start in range(0, len(days), DAYS_PER_JOB)
     ]
-    writer = _Writer(setup.out)
+    writer = Writer(setup.out)
     try:
         with _Runner(setup, archive, templates, parallel=len(days) >= PARALLEL_FROM) as runner:
             listed: dict[str, list[Listed]] = defaultdict(list)
+            lines: dict[str, Listed] = {}
+            shown_related: dict[str, list[str]] = {}
             papers = files = 0
-            for day_papers, day_files, rows in runner.map(_run_days, day_jobs):
+            for day_papers, day_files, rows, done in runner.map(_run_days, day_jobs):
                 papers += day_papers
                 files += day_files
                 for tag, item in rows:
                     listed[tag].append(item)
+                for line, near in done:
+                    lines[line.id] = line
+                    if near:
+                        shown_related[line.id] = near
             by_tag = {tag: listing_sorted(items) for tag, items in listed.items()}
+            shown = shown_now(model)
+            shown.related = dict(sorted(shown_related.items()))
+            shown.features = related.mark if related is not None else None
             tags = sorted(by_tag)
             tag_jobs = [
-                [(tag, by_tag[tag]) for tag in chunk]
+                [(tag, by_tag[tag], suggested_lines(shown.tags.get(tag, ()), lines)) for tag in chunk]
                 for chunk in (
                     tags[start : start + TAGS_PER_JOB] for start in range(0, len(tags), TAGS_PER_JOB)
                 )
@@ -201,7 +248,7 @@ def _export(archive: Archive, templates: Templates, setup: _Setup, printed: str)
             writer(name, text)
         writer("index.html", index_page(templates, days, counts[:TOP_TAGS], setup.base_url))
         writer("tags/index.html", tags_page(templates, counts, setup.base_url))
-        main = Entries(templates, setup.site_url)
+        main = Entries(templates, setup.site_url, suggested=setup.feed_tags())
         newest = queries.latest_papers(archive, ITEMS)
         main.render(newest)
         for kind in main.blocks:
@@ -210,6 +257,7 @@ def _export(archive: Archive, templates: Templates, setup: _Setup, printed: str)
         day_counts = {day.date: day.entries for day in days}
         tag_counts = {tag: len(items) for tag, items in by_tag.items()}
         writer(SITE, site_json(SiteState(printed, marks, released, day_counts, tag_counts, refreshed)))
+        writer(RECORD, shown_json(shown))
         writer(f"{MARKER}/README", README)
         for name, found in entries.items():
             writer(source_file(name), source_json(name, found))
@@ -226,7 +274,18 @@ class _Worker:
     archive: Archive
     templates: Templates
     setup: _Setup
-    write: _Writer
+    write: Writer
+    _related: Any = None
+
+    def related(self) -> Related | None:
+        """The features, opened once per worker (a refresh meanwhile shows at the next export)."""
+        if self._related is None:
+            self._related = (related_for(self.setup.features),)
+        found: Related | None = self._related[0]
+        return found
+
+    def titles(self, ids: set[str]) -> dict[str, str]:
+        return {paper: line.title for paper, line in lines_of(self.archive, ids).items()}
 
 
 _worker: _Worker | None = None
@@ -235,35 +294,58 @@ _worker: _Worker | None = None
 def _start_worker(setup: _Setup) -> None:
     global _worker
     archive = open_archive(setup.database_url, migrate=False)
-    _worker = _Worker(archive, Templates(setup.shipped, setup.override), setup, _Writer(setup.out))
+    _worker = _Worker(archive, Templates(setup.shipped, setup.override), setup, Writer(setup.out))
 
 
-def _run_days(job: _DayJob) -> tuple[int, int, list[tuple[str, Listed]]]:
-    """Each day's page and the pages of the papers it featured first; their tag listings."""
+def _run_days(
+    job: _DayJob,
+) -> tuple[int, int, list[tuple[str, Listed]], list[tuple[Listed, list[str]]]]:
+    """Each day's page and the pages of the papers it featured first (with their suggested tags
+    and related papers); their tag listings; each such paper's line and related list."""
     assert _worker is not None
-    worker, papers, rows = _worker, 0, []
-    for day, newer, older in job:
-        digest = digest_view(day.date, queries.day_papers(worker.archive, day.date), worker.setup.base_url)
+    worker, setup, papers, rows, done = _worker, _worker.setup, 0, [], []
+    digests = [
+        (
+            day,
+            newer,
+            older,
+            digest_view(day.date, queries.day_papers(worker.archive, day.date), setup.base_url),
+        )
+        for day, newer, older in job
+    ]
+    firsts = [view.id for day, _, _, digest in digests for view in digest.papers if view.date == day.date]
+    near = related_lists(worker.related(), firsts, setup.published)
+    titles = worker.titles({other for paper in firsts for other in near.get(paper, ())})
+    for day, newer, older, digest in digests:
         worker.write(
             f"days/{day.date.isoformat()}.html", day_page(worker.templates, digest, newer=newer, older=older)
         )
         for order, view in enumerate(digest.papers):
             if view.date != day.date:
                 continue  # featured again later: its page and listings belong to its first day
-            worker.write(f"papers/{view.id}.html", paper_page(worker.templates, view, worker.setup.base_url))
+            mine = near.get(view.id, [])
+            page = paper_page(
+                worker.templates,
+                view,
+                setup.base_url,
+                suggested=(setup.suggested or {}).get(view.id, ()),
+                related=[(other, titles[other]) for other in mine],
+            )
+            worker.write(f"papers/{view.id}.html", page)
             papers += 1
             line = Listed(day.date.isoformat(), order, view.id, view.title)
             rows += [(tag, line) for tag in view.tags]
-    return papers, worker.write.flush(), rows
+            done.append((line, mine))
+    return papers, worker.write.flush(), rows, done
 
 
 def _run_tags(job: _TagJob) -> int:
     """Each tag's listing pages and its two feeds (a paper's entry rendered once for all its tags)."""
     assert _worker is not None
     worker = _worker
-    entries = Entries(worker.templates, worker.setup.site_url)
-    for tag, items in job:
-        for name, html in tag_pages(worker.templates, tag, items, worker.setup.base_url):
+    entries = Entries(worker.templates, worker.setup.site_url, suggested=worker.setup.feed_tags())
+    for tag, items, suggested in job:
+        for name, html in tag_pages(worker.templates, tag, items, worker.setup.base_url, suggested):
             worker.write(f"tags/{name}", html)
         newest = queries.latest_papers(worker.archive, ITEMS, tag=tag)
         entries.render(p for p in newest if p.id in entries.missing([p.id]))
@@ -286,7 +368,7 @@ class _Runner:
             )
         else:
             global _worker
-            _worker = _Worker(archive, templates, setup, _Writer(setup.out))
+            _worker = _Worker(archive, templates, setup, Writer(setup.out))
 
     def map(self, function: Any, jobs: Sequence[Any]) -> Iterator[Any]:
         if self.pool is None:
@@ -305,35 +387,6 @@ class _Runner:
         _worker = None
 
 
-class _Writer:
-    """Writes files from a few threads, a bounded number at a time, and counts them."""
-
-    def __init__(self, out: Path) -> None:
-        self.out = out
-        self.threads = ThreadPoolExecutor(max_workers=WRITERS)
-        self.pending: deque[Future[int]] = deque()
-        self.count = 0
-
-    def __call__(self, relative: str, content: str | bytes) -> None:
-        data = content if isinstance(content, bytes) else content.encode("utf-8")
-        self.pending.append(self.threads.submit((self.out / relative).write_bytes, data))
-        self.count += 1
-        while len(self.pending) > 4 * WRITERS:  # memory stays flat however big the archive
-            self.pending.popleft().result()
-
-    def flush(self) -> int:
-        """Wait for every write (raising the first failure); the files written since last time."""
-        while self.pending:
-            self.pending.popleft().result()
-        count, self.count = self.count, 0
-        return count
-
-    def close(self) -> int:
-        count = self.flush()
-        self.threads.shutdown(wait=True)
-        return count
-
-
 def _check_target(target: Path) -> None:
     if target.exists() and not target.is_dir():
         raise InputError(f"{target}: not a folder")
@@ -342,14 +395,3 @@ def _check_target(target: Path) -> None:
             f"{target}: the folder is not empty and holds no earlier export; export-site replaces its"
             " folder entirely, so give it an empty or new one"
         )
-
-
-def _swap(work: Path, target: Path) -> None:
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}-old")
-        shutil.rmtree(old, ignore_errors=True)
-        target.rename(old)
-    work.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

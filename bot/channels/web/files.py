@@ -19,7 +19,10 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shutil
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,3 +94,48 @@ def _remove(path: Path) -> bool:
     except FileNotFoundError:
         return False
     return True
+
+
+#: Threads writing an export's files.
+WRITERS = 4
+
+
+class Writer:
+    """Writes files from a few threads, a bounded number at a time, and counts them."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.threads = ThreadPoolExecutor(max_workers=WRITERS)
+        self.pending: deque[Future[int]] = deque()
+        self.count = 0
+
+    def __call__(self, relative: str, content: str | bytes) -> None:
+        data = content if isinstance(content, bytes) else content.encode("utf-8")
+        self.pending.append(self.threads.submit((self.out / relative).write_bytes, data))
+        self.count += 1
+        while len(self.pending) > 4 * WRITERS:  # memory stays flat however big the archive
+            self.pending.popleft().result()
+
+    def flush(self) -> int:
+        """Wait for every write (raising the first failure); the files written since last time."""
+        while self.pending:
+            self.pending.popleft().result()
+        count, self.count = self.count, 0
+        return count
+
+    def close(self) -> int:
+        count = self.flush()
+        self.threads.shutdown(wait=True)
+        return count
+
+
+def swap(work: Path, target: Path) -> None:
+    """Put the finished ``work`` folder in ``target``'s place (the old one removed after)."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}-old")
+        shutil.rmtree(old, ignore_errors=True)
+        target.rename(old)
+    work.rename(target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -42,9 +42,19 @@ def day_page(
     return templates.render("web/day.html", template_context(digest, root="../", newer=newer, older=older))
 
 
-def paper_page(templates: Templates, paper: PaperView, base_url: str | None) -> str:
+def paper_page(
+    templates: Templates,
+    paper: PaperView,
+    base_url: str | None,
+    *,
+    suggested: Sequence[str] = (),
+    related: Sequence[tuple[str, str]] = (),
+) -> str:
+    """A paper's page: its card, the tags the model suggests for it (marked, apart from the
+    curator's) and its related papers ((id, title), nearest first)."""
     digest = views_digest(paper.date, [paper], base_url)
-    return templates.render("web/paper.html", template_context(digest, root="../"))
+    context = template_context(digest, root="../", suggested=suggested, related=related)
+    return templates.render("web/paper.html", context)
 
 
 def index_page(
@@ -70,15 +80,28 @@ def tags_page(templates: Templates, counts: Sequence[TagCount], base_url: str | 
 
 
 def tag_pages(
-    templates: Templates, tag: str, entries: Sequence[Listed], base_url: str | None
+    templates: Templates,
+    tag: str,
+    entries: Sequence[Listed],
+    base_url: str | None,
+    suggested: Sequence[Listed] = (),
 ) -> list[tuple[str, str]]:
-    """(file name, HTML) for each page of a tag's listing, newest first: vq.html, vq-2.html..."""
-    pages = tag_page_count(len(entries))
+    """(file name, HTML) for each page of a tag's listing: the curator's papers newest first,
+    then those the model suggests the tag for, best first, marked (vq.html, vq-2.html...)."""
+    listing = [(item, False) for item in entries] + [(item, True) for item in suggested]
+    pages = tag_page_count(len(listing))
     rendered = []
     for page in range(1, pages + 1):
-        chunk = entries[(page - 1) * TAG_PAGE_SIZE : page * TAG_PAGE_SIZE]
+        chunk = listing[(page - 1) * TAG_PAGE_SIZE : page * TAG_PAGE_SIZE]
         context = site_context(
-            base_url, root="../", tag=tag, entries=chunk, page=page, pages=pages, total=len(entries)
+            base_url,
+            root="../",
+            tag=tag,
+            entries=chunk,
+            page=page,
+            pages=pages,
+            total=len(entries),
+            suggested_total=len(suggested),
         )
         name = f"{tag}.html" if page == 1 else f"{tag}-{page}.html"
         rendered.append((name, templates.render("web/tag.html", context)))

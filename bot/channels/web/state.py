@@ -36,7 +36,7 @@ from bot.render.environment import Templates
 #: The record's folder inside the site; its presence marks the folder as an export.
 MARKER = ".paperboy-site"
 #: Raised whenever the record's layout changes: an older record then means a full export.
-FORMAT = 2
+FORMAT = 3
 SITE = f"{MARKER}/site.json"
 UPDATING = f"{MARKER}/updating"
 
@@ -51,10 +51,12 @@ class SiteState:
     upvotes: dict[str, int] = field(default_factory=dict)
 
 
-def fingerprint(templates: Templates, base_url: str | None, site_url: str) -> str:
+def fingerprint(
+    templates: Templates, base_url: str | None, site_url: str, *, feed_suggested: bool = False
+) -> str:
     """What the pages' bytes depend on besides the archive: this Paperboy, its templates (a
-    deployment's overrides first), the site's addresses."""
-    digest = hashlib.sha256(f"{FORMAT}|{__version__}|{base_url}|{site_url}".encode())
+    deployment's overrides first), the site's addresses, whether feeds carry suggested tags."""
+    digest = hashlib.sha256(f"{FORMAT}|{__version__}|{base_url}|{site_url}|{feed_suggested}".encode())
     seen: set[str] = set()
     for folder in templates.folders:
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):

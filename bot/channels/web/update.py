@@ -25,15 +25,26 @@ from __future__ import annotations
 
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.archive import queries
 from bot.archive.changes import tags_of
+from bot.archive.discovery import Discovery, discovery
 from bot.archive.queries import load_papers
 from bot.archive.store import Archive
 from bot.channels.feeds import ITEMS, KINDS, Entries, feed_path
 from bot.channels.web.changed import Changed, find_changes
+from bot.channels.web.discovered import (
+    RECORD,
+    Shown,
+    lines_of,
+    read_shown,
+    related_for,
+    shown_json,
+    shown_now,
+)
+from bot.channels.web.discovered import relisted as relisted_by
 from bot.channels.web.export import TOP_TAGS, export_unlocked, static_files
 from bot.channels.web.files import apply, locked, write_atomic
 from bot.channels.web.site import (
@@ -63,8 +74,9 @@ from bot.channels.web.state import (
 )
 from bot.channels.web.static_search import INDEX_FOLDER, refresh_index
 from bot.models import TagCount
-from bot.render.context import digest_view
+from bot.render.context import PaperView, digest_view, paper_view
 from bot.render.environment import Templates
+from bot.suggest.related import Related
 
 #: An update that would rewrite more than this share of a large archive's days is an export.
 WHOLE_FROM = 0.25
@@ -87,22 +99,39 @@ class SiteReport:
 
 
 def update_site(
-    archive: Archive, templates: Templates, target: Path, *, base_url: str | None, site_url: str
+    archive: Archive,
+    templates: Templates,
+    target: Path,
+    *,
+    base_url: str | None,
+    site_url: str,
+    features: Path | None = None,
+    feed_suggested: bool = False,
 ) -> SiteReport:
     """Bring the export at ``target`` up to date with the archive (exported whole if need be).
-    The search index (static_search.py) is left as it is: see ``refresh_index``."""
+    The search index (static_search.py) is left as it is: see ``refresh_index``. ``features``:
+    the tag model's folder (the related papers on paper pages)."""
     began = (time.perf_counter(), time.process_time())
-    expected = fingerprint(templates, base_url, site_url)
+    expected = fingerprint(templates, base_url, site_url, feed_suggested=feed_suggested)
     with locked(target):
         state, reason = read_state(target, expected) if target.is_dir() else (None, "there is no site yet")
         try:
-            found = find_changes(archive, target, state) if state is not None else None
+            found = None
+            if state is not None:
+                model = _Model(read_shown(target), discovery(archive), related_for(features))
+                retagged = {
+                    paper: model.before.accepted.get(paper, [])
+                    for paper in model.before.accepted.keys() | model.now.accepted.keys()
+                    if model.before.accepted.get(paper) != model.now.accepted.get(paper)
+                }
+                found = find_changes(archive, target, state, retagged)
             if state is not None and found is not None:
                 many = len(found.touched) > WHOLE_FROM * len(found.day_counts)
                 if not (many and len(found.day_counts) >= LARGE):
-                    return _update(archive, templates, target, state, found, base_url, site_url, began)
+                    model = replace(model, feeds=feed_suggested)
+                    return _update(archive, templates, target, state, found, model, base_url, site_url, began)
                 reason = f"{len(found.touched)} of {len(found.day_counts)} days changed"
-        except DamagedRecord as exc:  # read before anything is written: nothing is lost
+        except (DamagedRecord, ValueError) as exc:  # read before anything is written: nothing is lost
             reason = f"the site's record is damaged: {exc}"
         report = export_unlocked(
             archive,
@@ -112,6 +141,8 @@ def update_site(
             site_url=site_url,
             search_index=False,
             keep_index=True,
+            features=features,
+            feed_suggested=feed_suggested,
         )
     return SiteReport(True, reason, report.days, report.tags, report.files, 0, 0, *_since(began))
 
@@ -135,6 +166,7 @@ def _update(
     site: Path,
     state: SiteState,
     found: Changed,
+    model: _Model,
     base_url: str | None,
     site_url: str,
     began: tuple[float, float],
@@ -144,6 +176,7 @@ def _update(
 
     # The days' pages, and what each changed or reordered paper is now (its first day's view).
     listed: dict[str, tuple[Listed, tuple[str, ...]]] = {}
+    views: dict[str, PaperView] = {}
     for day in sorted(found.touched):
         digest = digest_view(day, queries.day_papers(archive, day), base_url)
         newer, older = found.neighbours(day)
@@ -152,7 +185,7 @@ def _update(
             if view.date != day:
                 continue  # featured again: its page and listing belong to its first day
             if view.id in found.papers:
-                files[f"papers/{view.id}.html"] = _utf8(paper_page(templates, view, base_url))
+                views[view.id] = view
             if view.id in found.papers or day in found.days:
                 listed[view.id] = (Listed(day.isoformat(), order, view.id, view.title), view.tags)
     removals.update(f"days/{day.isoformat()}.html" for day in found.removed_days)
@@ -166,35 +199,77 @@ def _update(
     feed_tags |= {t for p in found.papers if p in listed for t in listed[p][1]}
     candidates = feed_tags | {t for _, tags in listed.values() for t in tags}
     counts = dict(state.tags)
+    relists: dict[str, list[Listed]] = {}
     for tag in sorted(candidates):
         before = read_tag(site, tag) if tag in state.tags else []
         staying = [item for item in before if item.id not in relisted]
         items = listing_sorted([*staying, *(item for item, tags in listed.values() if tag in tags)])
-        if items == before:
-            continue
-        old_pages = _pages(state.tags.get(tag, 0))
+        if items != before:
+            relists[tag] = items
+            if items:
+                counts[tag] = len(items)
+            else:
+                counts.pop(tag)
+                removals.update({f"tags/{tag}.html", tag_file(tag), *(feed_path(k, tag) for k in KINDS)})
+
+    # What the tag model shows: tags' suggested papers, papers' suggested tags and related lists.
+    shown = shown_now(model.now)
+    shown.related, _ = relisted_by(model.related, model.before, found.papers, model.now.published)
+    shown.features = model.related.mark if model.related is not None else None
+    before_shown = model.before
+    resuggested = {
+        tag
+        for tag in counts
+        if shown.tags.get(tag, []) != before_shown.tags.get(tag, [])
+        or found.papers.intersection(shown.tags.get(tag, []))
+    }
+    lines = lines_of(archive, {p for tag in resuggested for p in shown.tags.get(tag, [])})
+    for tag in sorted(relists.keys() | resuggested):
+        old_pages = _pages(state.tags.get(tag, 0) + len(before_shown.tags.get(tag, [])))
+        items = relists[tag] if tag in relists else read_tag(site, tag)
+        suggested = [lines[p] for p in shown.tags.get(tag, []) if p in lines]
         if items:
-            counts[tag] = len(items)
-            for name, html in tag_pages(templates, tag, items, base_url):
+            for name, html in tag_pages(templates, tag, items, base_url, suggested):
                 files[f"tags/{name}"] = _utf8(html)
             files[tag_file(tag)] = tag_json(items)
-        else:
-            counts.pop(tag)
-            removals.update({f"tags/{tag}.html", tag_file(tag), *(feed_path(k, tag) for k in KINDS)})
-        removals.update(f"tags/{tag}-{page}.html" for page in range(_pages(len(items)) + 1, old_pages + 1))
-    removals -= _tag_files(counts)  # a tag named like another's page (vq-2) keeps its page
+        new_pages = _pages(len(items) + len(suggested)) if items else 0
+        removals.update(f"tags/{tag}-{page}.html" for page in range(new_pages + 1, old_pages + 1))
+    removals -= _tag_files(counts, shown)  # a tag named like another's page (vq-2) keeps its page
+
+    # Paper pages: the changed papers', and those whose suggested tags or related list changed.
+    pages = {
+        p
+        for p in model.now.published
+        if shown.papers.get(p) != before_shown.papers.get(p)
+        or shown.related.get(p) != before_shown.related.get(p)
+        or found.papers.intersection(shown.related.get(p, []))
+    }
+    views.update(_views(archive, pages - views.keys(), base_url))
+    titles = lines_of(archive, {q for p in views for q in shown.related.get(p, [])})
+    for paper_id, view in views.items():
+        near = [(q, titles[q].title) for q in shown.related.get(paper_id, []) if q in titles]
+        page = paper_page(templates, view, base_url, suggested=shown.papers.get(paper_id, ()), related=near)
+        files[f"papers/{paper_id}.html"] = _utf8(page)
 
     ranked = sorted((TagCount(t, n) for t, n in counts.items()), key=lambda tc: (-tc.count, tc.tag))
     days = [queries.Day(day, found.day_counts[day]) for day in reversed(found.ordered)]
     files.update((name, _utf8(text)) for name, text in static_files(templates, base_url).items())
     files["index.html"] = _utf8(index_page(templates, days, ranked[:TOP_TAGS], base_url))
     files["tags/index.html"] = _utf8(tags_page(templates, ranked, base_url))
-    files.update(_feeds(archive, templates, site, found.papers, sorted(feed_tags & counts.keys()), site_url))
+    # With suggested tags in the feeds, a paper whose suggested tags changed has a new entry.
+    retagged: set[str] = set()
+    if model.feeds:
+        retagged = {p for p in shown.papers.keys() | before_shown.papers.keys() if p in model.now.published}
+        retagged = {p for p in retagged if shown.papers.get(p) != before_shown.papers.get(p)}
+        feed_tags |= {t for tags in _tags_of_unlisted(archive, retagged).values() for t in tags}
+    in_feeds = shown.papers if model.feeds else None
+    chosen = sorted(feed_tags & counts.keys())
+    files.update(_feeds(archive, templates, site, found.papers | retagged, chosen, site_url, in_feeds))
 
     record = SiteState(
         state.fingerprint, found.marks, found.releases, found.day_counts, counts, found.upvotes
     )
-    records = {SITE: site_json(record)}
+    records = {SITE: site_json(record), RECORD: shown_json(shown)}
     records.update(_split(files, MARKER))
     dropped = {name for name in removals if name.startswith(f"{MARKER}/")}
     for name, marks in found.sources.items():
@@ -219,6 +294,23 @@ def _update(
     )
 
 
+@dataclass(frozen=True)
+class _Model:
+    """What the site's pages showed of the tag model, what the archive says now, the features."""
+
+    before: Shown
+    now: Discovery
+    related: Related | None
+    #: Feeds carry the suggested tags (PAPERBOY_FEED_SUGGESTED_TAGS).
+    feeds: bool = False
+
+
+def _views(archive: Archive, ids: set[str], base_url: str | None) -> dict[str, PaperView]:
+    """Pages of papers no touched day rendered: as their first day's page shows them."""
+    with archive.engine.connect() as conn:
+        return {p.id: paper_view(p, base_url) for p in load_papers(conn, sorted(ids)) if p.date}
+
+
 def _feeds(
     archive: Archive,
     templates: Templates,
@@ -226,10 +318,11 @@ def _feeds(
     changed: set[str],
     tags: list[str],
     site_url: str,
+    suggested: dict[str, list[str]] | None,
 ) -> dict[str, bytes]:
     """The main feed and ``tags``' feeds, rendering only the entries of changed papers or of
     papers no feed written before holds."""
-    entries = Entries(templates, site_url)
+    entries = Entries(templates, site_url, suggested=suggested)
     wanted: list[str | None] = [None, *tags]
     for tag in wanted:
         for kind in KINDS:
@@ -260,11 +353,12 @@ def _split(files: dict[str, bytes], folder: str) -> dict[str, bytes]:
     return taken
 
 
-def _tag_files(counts: dict[str, int]) -> set[str]:
+def _tag_files(counts: dict[str, int], shown: Shown) -> set[str]:
     """Every file of a tag the site has: never removed, whatever another tag's pages were."""
     names: set[str] = set()
     for tag, count in counts.items():
-        names.update(f"tags/{tag}-{page}.html" for page in range(2, _pages(count) + 1))
+        listed = count + len(shown.tags.get(tag, []))
+        names.update(f"tags/{tag}-{page}.html" for page in range(2, _pages(listed) + 1))
         names.update({f"tags/{tag}.html", *(feed_path(kind, tag) for kind in KINDS)})
     return names
 

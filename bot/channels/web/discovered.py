@@ -1,0 +1,136 @@
+"""What the web archive shows of the tag model, and the site's record of it.
+
+Tag pages list the papers the model suggests the tag for after the curator's; paper pages show
+the paper's suggested tags apart from the curator's, and its nearest papers ("Related in the
+archive", ``bot/suggest/related.py``). None of that follows from the documents, so the site's
+record keeps what each page showed (``discovery.json``): an update compares it with what the
+archive and the features say now and rewrites exactly the pages whose lists changed.
+
+- ``features``: the generation and row count of the features the lists came from; rows added
+  since are the papers whose neighbourhoods may have changed, another generation means any
+  list may have;
+- ``tags``: each tag page's suggested papers; ``papers``: each paper page's suggested tags;
+- ``related``: each paper page's related papers (their titles show, so a changed paper's
+  title rewrites the pages that list it);
+- ``accepted``: the tags the curator accepted, which change a paper's tags (its card, its
+  listings, its feed entries) with no document changing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.archive.discovery import Discovery
+from bot.archive.queries import load_papers
+from bot.archive.store import Archive
+from bot.channels.web.site import Listed
+from bot.render.context import clean
+from bot.suggest.related import Mark, Related
+from bot.suggest.similar import SimilarIndex
+
+#: Related papers a paper page lists at most.
+RELATED = 5
+RECORD = ".paperboy-site/discovery.json"
+
+
+@dataclass
+class Shown:
+    features: Mark | None = None
+    tags: dict[str, list[str]] = field(default_factory=dict)
+    papers: dict[str, list[str]] = field(default_factory=dict)
+    related: dict[str, list[str]] = field(default_factory=dict)
+    accepted: dict[str, list[str]] = field(default_factory=dict)
+
+
+def related_for(features: Path | None) -> Related | None:
+    """The features as committed now, or None when there are none (no refresh yet)."""
+    if features is None:
+        return None
+    related = Related(SimilarIndex(features))
+    return related if related.mark is not None else None
+
+
+def related_lists(
+    related: Related | None, papers: Iterable[str], published: Collection[str]
+) -> dict[str, list[str]]:
+    """The related papers each of ``papers`` shows (only papers with a page)."""
+    if related is None:
+        return {}
+    found = related.lists(papers, published, RELATED)
+    return {paper: [other for other, _ in items] for paper, items in found.items() if items}
+
+
+def suggested_lines(ids: Collection[str], lines: dict[str, Listed]) -> list[Listed]:
+    """A tag's suggested papers as lines of its listing (their order in their day unused)."""
+    return [lines[paper]._replace(order=0) for paper in ids if paper in lines]
+
+
+def lines_of(archive: Archive, ids: Collection[str]) -> dict[str, Listed]:
+    """Papers as a line of a listing (their first day, title as pages show it; no order): how a
+    suggested paper shows on a tag page, and a related one on a paper page."""
+    if not ids:
+        return {}
+    with archive.engine.connect() as conn:
+        found = load_papers(conn, sorted(ids))
+    return {p.id: Listed(p.date.isoformat(), 0, p.id, clean(p.title)) for p in found if p.date}
+
+
+def shown_json(shown: Shown) -> bytes:
+    value = {
+        "features": [shown.features.generation, shown.features.rows] if shown.features else None,
+        "tags": shown.tags,
+        "papers": shown.papers,
+        "related": shown.related,
+        "accepted": shown.accepted,
+    }
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return text.encode("utf-8") + b"\n"
+
+
+def read_shown(site: Path) -> Shown:
+    """The record; ValueError if it is missing or damaged."""
+    try:
+        raw = json.loads((site / RECORD).read_bytes())
+        mark = raw["features"]
+        return Shown(
+            Mark(int(mark[0]), int(mark[1])) if mark else None,
+            {str(k): list(v) for k, v in raw["tags"].items()},
+            {str(k): list(v) for k, v in raw["papers"].items()},
+            {str(k): list(v) for k, v in raw["related"].items()},
+            {str(k): list(v) for k, v in raw["accepted"].items()},
+        )
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+        raise ValueError(f"{RECORD}: {exc}") from None
+
+
+def shown_now(discovery: Discovery) -> Shown:
+    """The suggested parts of the record as the archive has them (``related`` and ``features``
+    are filled by the caller). ``discovery`` already keeps to papers and tags with a page."""
+    return Shown(tags=dict(discovery.by_tag), papers=dict(discovery.by_paper), accepted=discovery.accepted)
+
+
+def relisted(
+    related: Related | None, before: Shown, changed: set[str], published: Collection[str]
+) -> tuple[dict[str, list[str]], set[str]]:
+    """Every paper page's related list now, and the papers whose lists were computed again.
+
+    A paper P whose row is new (a new paper, a changed text) or whose page came, went or changed
+    title (``changed``) can enter or leave Q's list only if cos(P, Q) >= FLOOR, or if Q's list
+    named it: those are the lists computed again. Features of another generation (a rebuild:
+    a new idf, every row anew) may change any list, so all are."""
+    if related is None:
+        return {}, set(before.related)
+    since = related.rows_since(before.features)
+    if since is None:
+        again = set(published)
+    else:
+        moved = since | changed
+        near = related.lists(moved, published, None)
+        again = moved | {q for items in near.values() for q, _ in items}
+        again |= {q for q, names in before.related.items() if moved.intersection(names)}
+    now = {q: names for q, names in before.related.items() if q not in again}
+    now.update(related_lists(related, again & set(published), published))
+    return dict(sorted(now.items())), again
