@@ -57,6 +57,20 @@ def run_env(db: str, folder: Path, **settings: str) -> dict[str, str]:
     }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def nothing_left_beside_the_code() -> Iterator[None]:
+    """Tests keep their databases and the tag model's features in their own folders: one left
+    in the checkout (a default PAPERBOY_DATA_DIR of ".") is shared by every later test and run."""
+    before = {p.name for p in ROOT.iterdir()}
+    yield
+    left = sorted(
+        name
+        for name in {p.name for p in ROOT.iterdir()} - before
+        if name.endswith((".suggest", ".db", ".db-wal", ".db-shm"))
+    )
+    assert not left, f"tests left {left} in {ROOT}"
+
+
 @pytest.fixture(scope="session")
 def templates() -> Templates:
     return Templates(DEFAULT_TEMPLATES)

@@ -39,7 +39,9 @@ class Sleeps(list[float]):
 
 
 def make(archive: Archive, tmp_path: Path, channels: dict[str, Any], **kwargs: Any) -> Publisher:
-    settings = replace(Settings.from_env({}), site_dir=tmp_path / "site", database_url="unused")
+    settings = replace(
+        Settings.from_env({}), site_dir=tmp_path / "site", database_url="unused", data_dir=tmp_path
+    )
     kwargs.setdefault("sleep", Sleeps())
     return Publisher(archive, settings, channels, worker="test-worker", **kwargs)
 

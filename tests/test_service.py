@@ -27,7 +27,12 @@ SEOUL = dt.timezone(dt.timedelta(hours=9))
 def service(
     archive: Archive, tmp_path: Path, clock: Clock, **settings: object
 ) -> tuple[Service, RecordingChannel]:
-    base = replace(Settings.from_env({}), site_dir=tmp_path / "site", inbox=tmp_path / "inbox", **settings)
+    base = replace(
+        Settings.from_env({}),
+        site_dir=tmp_path / "site",
+        inbox=tmp_path / "inbox",
+        **{"data_dir": tmp_path, **settings},  # the tag model's features among the test's files
+    )
     channel = RecordingChannel()
     publisher = Publisher(archive, base, {"telegram": channel}, worker="w", clock=clock, sleep=Sleeps())
     return Service(archive, base, publisher, clock=clock), channel

@@ -21,12 +21,13 @@ from bot.archive.store import Archive
 from bot.config import Settings
 from bot.pull import pull_hf
 from bot.pull.upvotes import refresh_upvotes
+from bot.suggest.refresh import refresh
 from scheduler.service import UPVOTES_REFRESHED
 from tests.conftest import SEEDS, CliRunner, ingest_seeds
 from tests.hf_standin import DAY, HfStandIn, fixture, paper
 from tests.test_publish import Clock
 from tests.test_service import SEOUL, service
-from tests.test_web_update import SITE_URL, assert_same_as_an_export, export
+from tests.test_web_update import SITE_URL, assert_same_as_an_export, export, features_of
 
 YI = "yi-open-foundation-models-by-01-ai-aa283d2b"
 TRANSNORMER = "scaling-transnormer-to-175-billion-1a2b4ecd"
@@ -100,6 +101,9 @@ def test_the_service_refreshes_once_a_day_and_its_site_follows(
 ) -> None:
     clock = Clock(dt.datetime(2025, 12, 20, 10, 0, tzinfo=SEOUL))
     svc, _ = service(seeded, tmp_path, clock, hf_api_url=hf.base_url, base_url=SITE_URL)
+    # The tag model's features first: the service's own first refresh would otherwise build them
+    # meanwhile, and the site follow them in a thread that outlives the stop this test gives.
+    refresh(seeded, features_of(seeded, tmp_path))
     export(seeded, svc.settings.site_dir)
     page = svc.settings.site_dir / "papers" / f"{YI}.html"
     assert "▲ 3 on Hugging Face" in page.read_text()

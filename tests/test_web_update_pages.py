@@ -34,7 +34,12 @@ TEST_TASK = "Training on the Test Task Confounds Evaluation and Emergence"
 
 def publisher(archive: Archive, site: Path, **changes: str) -> Publisher:
     settings = replace(
-        Settings.from_env({}), site_dir=site, base_url=SITE_URL, database_url="unused", **changes
+        Settings.from_env({}),
+        site_dir=site,
+        base_url=SITE_URL,
+        database_url="unused",
+        data_dir=site.parent,  # the tag model's features with the test's files, as the export has them
+        **changes,
     )
     return Publisher(archive, settings, {}, worker="site-test")
 
