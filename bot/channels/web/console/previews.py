@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -143,47 +141,6 @@ def overridden(shipped: Path, override: Path | None) -> list[tuple[str, bool]]:
         return []
     names = sorted(str(p.relative_to(override)) for p in override.rglob("*") if p.is_file())
     return [(name, (shipped / name).is_file()) for name in names]
-
-
-class CheckedTemplates:
-    """The last template check, kept while the template files are unchanged (each one's path,
-    size and modification time), for the same day, for at most ``keep`` seconds (a day's
-    papers can change under the same templates). Compiling every template takes 0.7 s; a
-    visit that finds nothing changed takes a walk of two folders."""
-
-    def __init__(self, keep: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self.keep = keep
-        self.clock = clock
-        self._last: tuple[object, float, list[TemplateCheck]] | None = None
-
-    def __call__(
-        self,
-        shipped: Path,
-        override: Path | None,
-        archive: Archive,
-        day: dt.date | None,
-        base_url: str | None,
-    ) -> list[TemplateCheck]:
-        key = (_fingerprint(shipped), _fingerprint(override), day, base_url)
-        now = self.clock()
-        if self._last is not None and self._last[0] == key and now - self._last[1] < self.keep:
-            return self._last[2]
-        checks = check_templates(shipped, override, archive, day, base_url)
-        self._last = (key, now, checks)
-        return checks
-
-
-def _fingerprint(folder: Path | None) -> tuple[tuple[str, int, int], ...]:
-    if folder is None or not folder.is_dir():
-        return ()
-    found = []
-    for path in folder.rglob("*"):
-        try:
-            stat = path.stat()
-        except OSError:  # gone between the listing and the look
-            continue
-        found.append((str(path), stat.st_size, stat.st_mtime_ns))
-    return tuple(sorted(found))
 
 
 def check_templates(
