@@ -51,6 +51,7 @@ class Views:
         if console.password_hash is not None:  # the console is on: have a result ready for its page
             self.template_check.start()
         self.kinds = subs.Kinds(self.archive)
+        self.previews = previews.Previews(self.archive, console.templates, self.settings.base_url)
         self.handlers: dict[tuple[str, str], Handler] = {
             ("GET", "/"): self.overview,
             ("GET", "/deliveries"): self.deliveries,
@@ -193,11 +194,7 @@ class Views:
         day = _day(request.query_params.get("date")) or self._now().astimezone(self.settings.timezone).date()
         channel = request.query_params.get("channel")
         channel = channel if channel in previews.CHANNELS else "telegram"
-        shown = (
-            None
-            if channel == "web"
-            else previews.preview(self.archive, self.console.templates, day, channel, self.settings.base_url)
-        )
+        shown = None if channel == "web" else self.previews.preview(day, channel)
         recent = queries.newest_days(self.archive, 14)
         return self.console.page(
             request,
@@ -212,7 +209,7 @@ class Views:
 
     async def email_page(self, request: Request, session: Session, form: FormData | None) -> Response:
         day = _day(request.query_params.get("date")) or self._now().date()
-        shown = previews.preview(self.archive, self.console.templates, day, "email", self.settings.base_url)
+        shown = self.previews.preview(day, "email")
         # The email as a mail client shows it: its inline styles allowed, nothing else, sandboxed.
         return HTMLResponse(
             shown.email_html,
@@ -221,7 +218,7 @@ class Views:
 
     async def web_page(self, request: Request, session: Session, form: FormData | None) -> Response:
         day = _day(request.query_params.get("date")) or self._now().date()
-        html = previews.web_page(self.archive, self.console.templates, day, self.settings.base_url)
+        html = self.previews.web_page(day)
         return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
     async def confirm_publish(self, request: Request, session: Session, form: FormData | None) -> Response:
