@@ -48,8 +48,6 @@ class Views:
         self.template_check = checks.TemplateChecker(
             DEFAULT_TEMPLATES, self.settings.templates, self.archive, self.settings.base_url, console.clock
         )
-        if console.password_hash is not None:  # the console is on: have a result ready for its page
-            self.template_check.start()
         self.kinds = subs.Kinds(self.archive)
         self.previews = previews.Previews(self.archive, console.templates, self.settings.base_url)
         self.handlers: dict[tuple[str, str], Handler] = {
