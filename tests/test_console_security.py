@@ -28,6 +28,7 @@ PAGES = [
     "/day/email",
     "/day/web",
     "/templates",
+    "/templates/check",
     "/deliveries/retry",
     "/subscribers/act",
     "/day/publish",

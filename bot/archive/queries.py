@@ -216,6 +216,15 @@ def days(archive: Archive, only: Collection[dt.date] | None = None) -> list[Day]
         return [Day(date, n) for date, n in conn.execute(stmt)]
 
 
+def newest_days(archive: Archive, count: int) -> list[dt.date]:
+    """The archive's ``count`` newest days, newest first, without counting their papers (which
+    ``days`` does for every day: 0.2 s at 100,000 papers)."""
+    dates = _dates()
+    stmt = select(dates.c.day).order_by(dates.c.day.desc()).limit(count)
+    with archive.engine.connect() as conn:
+        return list(conn.scalars(stmt))
+
+
 def days_showing(archive: Archive, ids: Collection[str]) -> set[dt.date]:
     """The days whose papers include any of ``ids``: the day pages that show them."""
     held = _day_papers(ids=ids)

@@ -53,9 +53,11 @@ def make_app(
     site = settings.site_dir
     site.mkdir(parents=True, exist_ok=True)  # before the first export, the archive is empty
     own: list[BaseRoute] = [*routes, *Reading(archive, site, settings.site_url, pages).routes()]
+    admin = None
     if console is not None:
         csrf = Csrf(signer(settings), settings.base_url)
-        own += Console(archive, settings, templates, console, os.environ, csrf, clock=clock).routes()
+        admin = Console(archive, settings, templates, console, os.environ, csrf, clock=clock)
+        own += admin.routes()
     if mailer is not None:
         own += SignupPages(archive, settings, mailer, pages, clock).routes()
     own.append(Mount("/", _SiteFiles(directory=site, html=True, check_dir=False), name="archive"))
@@ -85,6 +87,7 @@ def make_app(
     handlers: dict[Any, Any] = {HTTPException: http_error, Exception: server_error}
     return Starlette(
         routes=own,
+        lifespan=admin.lifespan if admin else None,
         middleware=[
             Middleware(RequestMetrics),  # outermost: every answer counted, by route template
             Middleware(SecurityHeaders),

@@ -10,9 +10,11 @@ address (``sessions.py``) and every action is recorded in the audit log.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -58,6 +60,17 @@ class Console:
         self.secure = (settings.base_url or "").startswith("https:")
         self.clock = clock
         self.views = Views(self, operations, env)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: object) -> AsyncIterator[None]:
+        """With the server: the templates' render check starts with it (when the console is on),
+        and a check under way ends before the archive it reads is closed."""
+        if self.password_hash is not None:
+            self.views.template_check.start()
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(self.views.template_check.wait, 60)
 
     def routes(self) -> list[BaseRoute]:
         return [Route(PREFIX + "{rest:path}", self.handle, methods=METHODS, name="console")]

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from bot.archive import queries
 from bot.archive.store import Archive
+from bot.models import Paper
 from bot.render.context import digest_view
 from bot.render.discord import render_discord
 from bot.render.email import render_email
@@ -53,13 +54,58 @@ def _visible(html_text: str) -> str:
     return html.unescape(re.sub(r"<[^>]*>", "", html_text))
 
 
+def shown_papers(archive: Archive, day: dt.date) -> tuple[Paper, ...]:
+    """A day's papers; a day not yet published shows what publishing it would take from the queue."""
+    return tuple(queries.day_papers(archive, day) or queries.queue(archive)[:3])
+
+
+class Previews:
+    """Rendered previews, kept by what they are made of: the day, the channel and the day's
+    papers as loaded on this visit (a correction or a re-ingest makes other papers, so another
+    key). The console's templates are compiled once at start (no reloading), so they are the
+    same for every key. Rendering a day of 100 papers takes a quarter of a second; loading
+    them a few milliseconds. The newest ``size`` renderings are kept."""
+
+    def __init__(self, archive: Archive, templates: Templates, base_url: str | None, size: int = 16) -> None:
+        self.archive, self.templates, self.base_url, self.size = archive, templates, base_url, size
+        self._kept: OrderedDict[tuple[object, ...], Preview | str] = OrderedDict()
+
+    def preview(self, day: dt.date, channel: str) -> Preview:
+        papers = shown_papers(self.archive, day)
+        found = self._get(
+            (day, channel, papers), lambda: render(self.templates, day, channel, papers, self.base_url)
+        )
+        assert isinstance(found, Preview)
+        return found
+
+    def web_page(self, day: dt.date) -> str:
+        papers = shown_papers(self.archive, day)
+        found = self._get(
+            (day, "web page", papers), lambda: render_web(self.templates, day, papers, self.base_url)
+        )
+        assert isinstance(found, str)
+        return found
+
+    def _get(self, key: tuple[object, ...], make: Callable[[], Preview | str]) -> Preview | str:
+        if key in self._kept:
+            self._kept.move_to_end(key)
+            return self._kept[key]
+        made = self._kept[key] = make()
+        while len(self._kept) > self.size:
+            self._kept.popitem(last=False)
+        return made
+
+
 def preview(
     archive: Archive, templates: Templates, day: dt.date, channel: str, base_url: str | None
 ) -> Preview:
-    papers = queries.day_papers(archive, day)
-    if not papers:  # a day not yet published shows what publishing it would take from the queue
-        papers = queries.queue(archive)[:3]
-    digest = digest_view(day, papers, base_url)
+    return render(templates, day, channel, shown_papers(archive, day), base_url)
+
+
+def render(
+    templates: Templates, day: dt.date, channel: str, papers: tuple[Paper, ...], base_url: str | None
+) -> Preview:
+    digest = digest_view(day, list(papers), base_url)
     shown = Preview(day, channel, len(papers))
     try:
         _render(shown, templates, digest)
@@ -124,10 +170,13 @@ def _texts(embed: dict[str, object]) -> list[object]:
 
 
 def web_page(archive: Archive, templates: Templates, day: dt.date, base_url: str | None) -> str:
+    return render_web(templates, day, shown_papers(archive, day), base_url)
+
+
+def render_web(templates: Templates, day: dt.date, papers: tuple[Paper, ...], base_url: str | None) -> str:
     from bot.channels.web.site import day_page
 
-    papers = queries.day_papers(archive, day) or queries.queue(archive)[:3]
-    return day_page(templates, digest_view(day, papers, base_url))
+    return day_page(templates, digest_view(day, list(papers), base_url))
 
 
 @dataclass(frozen=True)
@@ -143,47 +192,6 @@ def overridden(shipped: Path, override: Path | None) -> list[tuple[str, bool]]:
         return []
     names = sorted(str(p.relative_to(override)) for p in override.rglob("*") if p.is_file())
     return [(name, (shipped / name).is_file()) for name in names]
-
-
-class CheckedTemplates:
-    """The last template check, kept while the template files are unchanged (each one's path,
-    size and modification time), for the same day, for at most ``keep`` seconds (a day's
-    papers can change under the same templates). Compiling every template takes 0.7 s; a
-    visit that finds nothing changed takes a walk of two folders."""
-
-    def __init__(self, keep: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self.keep = keep
-        self.clock = clock
-        self._last: tuple[object, float, list[TemplateCheck]] | None = None
-
-    def __call__(
-        self,
-        shipped: Path,
-        override: Path | None,
-        archive: Archive,
-        day: dt.date | None,
-        base_url: str | None,
-    ) -> list[TemplateCheck]:
-        key = (_fingerprint(shipped), _fingerprint(override), day, base_url)
-        now = self.clock()
-        if self._last is not None and self._last[0] == key and now - self._last[1] < self.keep:
-            return self._last[2]
-        checks = check_templates(shipped, override, archive, day, base_url)
-        self._last = (key, now, checks)
-        return checks
-
-
-def _fingerprint(folder: Path | None) -> tuple[tuple[str, int, int], ...]:
-    if folder is None or not folder.is_dir():
-        return ()
-    found = []
-    for path in folder.rglob("*"):
-        try:
-            stat = path.stat()
-        except OSError:  # gone between the listing and the look
-            continue
-        found.append((str(path), stat.st_size, stat.st_mtime_ns))
-    return tuple(sorted(found))
 
 
 def check_templates(

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response, StreamingResponse
+from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from bot.archive import counts, queries
-from bot.channels.web.console import previews, state
+from bot.channels.web.console import checks, previews, state
 from bot.channels.web.console import subscribers as subs
 from bot.channels.web.console.actions import Operations
 from bot.channels.web.console.app import client_address
@@ -45,8 +45,11 @@ class Views:
         self.settings = console.settings
         self.operations = operations
         self.env = dict(env)
-        self.checked_templates = previews.CheckedTemplates()
+        self.template_check = checks.TemplateChecker(
+            DEFAULT_TEMPLATES, self.settings.templates, self.archive, self.settings.base_url, console.clock
+        )
         self.kinds = subs.Kinds(self.archive)
+        self.previews = previews.Previews(self.archive, console.templates, self.settings.base_url)
         self.handlers: dict[tuple[str, str], Handler] = {
             ("GET", "/"): self.overview,
             ("GET", "/deliveries"): self.deliveries,
@@ -60,6 +63,7 @@ class Views:
             ("POST", "/day/publish"): self.confirm_publish,
             ("POST", "/day/publish/confirm"): self.publish,
             ("GET", "/templates"): self.templates,
+            ("POST", "/templates/check"): self.check_templates,
             ("POST", "/logout"): console.logout,
         }
 
@@ -188,12 +192,8 @@ class Views:
         day = _day(request.query_params.get("date")) or self._now().astimezone(self.settings.timezone).date()
         channel = request.query_params.get("channel")
         channel = channel if channel in previews.CHANNELS else "telegram"
-        shown = (
-            None
-            if channel == "web"
-            else previews.preview(self.archive, self.console.templates, day, channel, self.settings.base_url)
-        )
-        recent = [d.date for d in queries.days(self.archive)[:14]]
+        shown = None if channel == "web" else self.previews.preview(day, channel)
+        recent = queries.newest_days(self.archive, 14)
         return self.console.page(
             request,
             "day.html",
@@ -207,7 +207,7 @@ class Views:
 
     async def email_page(self, request: Request, session: Session, form: FormData | None) -> Response:
         day = _day(request.query_params.get("date")) or self._now().date()
-        shown = previews.preview(self.archive, self.console.templates, day, "email", self.settings.base_url)
+        shown = self.previews.preview(day, "email")
         # The email as a mail client shows it: its inline styles allowed, nothing else, sandboxed.
         return HTMLResponse(
             shown.email_html,
@@ -216,7 +216,7 @@ class Views:
 
     async def web_page(self, request: Request, session: Session, form: FormData | None) -> Response:
         day = _day(request.query_params.get("date")) or self._now().date()
-        html = previews.web_page(self.archive, self.console.templates, day, self.settings.base_url)
+        html = self.previews.web_page(day)
         return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
     async def confirm_publish(self, request: Request, session: Session, form: FormData | None) -> Response:
@@ -248,16 +248,27 @@ class Views:
         return self._done(request, session, "Published", said, f"day?date={day}")
 
     async def templates(self, request: Request, session: Session, form: FormData | None) -> Response:
-        latest = queries.days(self.archive)[:1]
-        day = latest[0].date if latest else None
-        checks = self.checked_templates(
-            DEFAULT_TEMPLATES, self.settings.templates, self.archive, day, self.settings.base_url
-        )
+        """The last render check (a visit never runs one: it starts one in the background when
+        the files or the newest day changed, and shows the result it has)."""
+        checked = self.template_check.state()
         return self.console.page(
             request,
             "templates.html",
             session,
             folder=self.settings.templates,
             overrides=previews.overridden(DEFAULT_TEMPLATES, self.settings.templates),
-            checks=checks,
+            last=checked.last,
+            running=checked.running,
+            checked_at=(
+                f"{checked.last.at.astimezone(self.settings.timezone):%Y-%m-%d %H:%M:%S}"
+                if checked.last
+                else ""
+            ),
+        )
+
+    async def check_templates(self, request: Request, session: Session, form: FormData | None) -> Response:
+        self.template_check.start()
+        self.console.sessions.audit(client_address(request), "check templates")
+        return RedirectResponse(
+            self.console.url(request, "templates"), 303, headers={"Cache-Control": "no-store"}
         )
