@@ -51,7 +51,9 @@ def _describe(report: Any) -> str:
     built = "built anew" if report.rebuilt else "updated"
     return (
         f"tag suggestions {built}: {report.analysed} papers analysed, {len(report.retrained)} tags trained,"
-        f" {len(report.suggesting)} suggesting, {report.written} suggestions ({report.seconds:.1f} s)"
+        f" {len(report.suggesting)} suggesting, {report.written} suggestions;"
+        f" {report.relisted} related lists changed ({report.seconds:.1f} s,"
+        f" of which related lists {report.related_seconds:.1f} s)"
     )
 
 
@@ -151,7 +153,9 @@ def refresh_command(settings: Settings, rebuild: bool, as_json: bool) -> None:
                 "papers": report.papers,
                 "suggesting": list(report.suggesting),
                 "written": report.written,
+                "relisted": report.relisted,
                 "seconds": round(report.seconds, 3),
+                "related_seconds": round(report.related_seconds, 3),
                 "tags": {tag: record.json() for tag, record in sorted(report.retrained.items())},
             }
         )

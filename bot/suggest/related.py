@@ -36,7 +36,7 @@ from bot.suggest.store import FeatureStore, Lists, Matrix, State
 #: Neighbours kept per paper: a page shows 5; the rest stand in for unpublished ones.
 WIDTH = 16
 #: Rows per product: each holds up to a few hundred scores per row per 1,000 papers.
-CHUNK = 256
+CHUNK = 128
 
 
 def _go_on() -> None:
@@ -56,18 +56,17 @@ def _empty(rows: int) -> Lists:
     return Lists(np.full((rows, WIDTH), -1, dtype=np.int32), np.zeros((rows, WIDTH), dtype=np.float32))
 
 
-def _ranks(ids: list[str], rows: np.ndarray) -> np.ndarray:
-    """Each of ``rows``' place in the order of the paper ids they are (ties go by id)."""
-    if not len(rows):
-        return np.zeros(0, dtype=np.int64)
-    unique, inverse = np.unique(rows, return_inverse=True)
-    names = np.array([ids[r] for r in unique], dtype=object)
-    return np.argsort(np.argsort(names, kind="stable"), kind="stable")[inverse]
+def ranks(ids: list[str]) -> np.ndarray:
+    """Each row's place in the order of the paper ids (ties between equal scores go by id)."""
+    names = np.array(ids, dtype=object)
+    found = np.empty(len(ids), dtype=np.int64)
+    found[np.argsort(names, kind="stable")] = np.arange(len(ids))
+    return found
 
 
-def _fill(out: Lists, owner: np.ndarray, other: np.ndarray, score: np.ndarray, ids: list[str]) -> None:
+def _fill(out: Lists, owner: np.ndarray, other: np.ndarray, score: np.ndarray, rank: np.ndarray) -> None:
     """Write each owner's best ``WIDTH`` of the pairs (owner, other, score) as its list."""
-    order = np.lexsort((_ranks(ids, other), -score, owner))
+    order = np.lexsort((rank[other], -score, owner))
     owner, other, score = owner[order], other[order], score[order]
     if not len(owner):
         return
@@ -94,6 +93,7 @@ def compute(matrix: Matrix, ids: list[str], check: Callable[[], None] = _go_on) 
     out = _empty(x.shape[0])
     if not live.any():
         return out
+    rank = ranks(ids)
     x_t = sp.csr_matrix(x.T)
     rows = np.flatnonzero(live)
     for start in range(0, len(rows), CHUNK):
@@ -102,7 +102,7 @@ def compute(matrix: Matrix, ids: list[str], check: Callable[[], None] = _go_on) 
         product = (x[chunk] @ x_t).tocoo()
         owner, other, score = chunk[product.row], product.col, product.data
         keep = (score >= FLOOR) & live[other] & (owner != other)
-        _fill(out, owner[keep], other[keep].astype(np.int32), score[keep], ids)
+        _fill(out, owner[keep], other[keep].astype(np.int32), score[keep], rank)
     return out
 
 
@@ -113,6 +113,7 @@ def update(old: Lists, matrix: Matrix, ids: list[str], first_new: int) -> tuple[
     x = floats(matrix)
     live = np.asarray(matrix.live, dtype=bool)
     n = x.shape[0]
+    rank = ranks(ids)
     out = _empty(n)
     out.rows[: len(old.rows)] = old.rows
     out.scores[: len(old.scores)] = old.scores
@@ -135,7 +136,7 @@ def update(old: Lists, matrix: Matrix, ids: list[str], first_new: int) -> tuple[
     if len(asked):
         owner, other, score = _pairs_of(x, asked, live)
         out.rows[asked], out.scores[asked] = -1, 0
-        _fill(out, owner, other, score, ids)
+        _fill(out, owner, other, score, rank)
         # The new rows entering the others' lists (the asked ones' lists are whole already).
         entering = np.isin(owner, new) & ~np.isin(other, asked)
         others, rows, scores = other[entering], owner[entering].astype(np.int32), score[entering]
@@ -147,7 +148,7 @@ def update(old: Lists, matrix: Matrix, ids: list[str], first_new: int) -> tuple[
             pooled_other = np.r_[out.rows[touched][current], rows]
             pooled_score = np.r_[out.scores[touched][current], scores]
             out.rows[touched], out.scores[touched] = -1, 0
-            _fill(out, pooled_owner, pooled_other, pooled_score, ids)
+            _fill(out, pooled_owner, pooled_other, pooled_score, rank)
     width = min(len(old.rows), n)
     before = _empty(n)
     before.rows[:width], before.scores[:width] = old.rows[:width], old.scores[:width]
@@ -197,6 +198,10 @@ class Related:
     def x(self) -> sp.csr_matrix:
         return floats(self._matrix)
 
+    @cached_property
+    def rank(self) -> np.ndarray:
+        return ranks(self.ids)
+
     def _eligible(self, eligible: Collection[str]) -> np.ndarray:
         """Which rows may be named (worked out once for the same collection)."""
         if self._allowed is None or self._allowed[0] is not eligible:
@@ -231,7 +236,7 @@ class Related:
             asked = rows[short]
             owner, other, score = _pairs_of(self.x, asked, allowed)
             exact = _empty(len(self.ids))
-            _fill(exact, owner, other, score, ids)
+            _fill(exact, owner, other, score, self.rank)
             for row in asked.tolist():
                 pairs = zip(exact.rows[row].tolist(), exact.scores[row].tolist(), strict=True)
                 items = [(ids[q], s) for q, s in pairs if q >= 0]
