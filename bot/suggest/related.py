@@ -110,6 +110,9 @@ def update(old: Lists, matrix: Matrix, ids: list[str], first_new: int) -> tuple[
     """``old`` (the lists of the rows before ``first_new``) brought up to the rows now: the new
     rows' lists, new rows entered into others' lists, rows no longer live taken out. Also how
     many live rows' lists changed."""
+    if old.rows.shape[1] != WIDTH:  # kept by another version: all anew
+        found = compute(matrix, ids)
+        return found, int((found.rows[:, 0] >= 0).sum())
     x = floats(matrix)
     live = np.asarray(matrix.live, dtype=bool)
     n = x.shape[0]
