@@ -202,6 +202,10 @@ class Related:
         return floats(self._matrix)
 
     @cached_property
+    def names(self) -> np.ndarray:
+        return np.array(self.ids, dtype=object)
+
+    @cached_property
     def rank(self) -> np.ndarray:
         return ranks(self.ids)
 
@@ -214,35 +218,34 @@ class Related:
             self._allowed = (eligible, allowed)
         return self._allowed[1]
 
-    def lists(
-        self, papers: Iterable[str], eligible: Collection[str], limit: int
-    ) -> dict[str, list[tuple[str, float]]]:
+    def lists(self, papers: Iterable[str], eligible: Collection[str], limit: int) -> dict[str, list[str]]:
         """Each paper's nearest ``eligible`` papers, best first, at most ``limit``; a paper with no
         row, or no such neighbour, is left out."""
-        rows = np.array(sorted(self.row_of[p] for p in set(papers) if p in self.row_of), dtype=np.int64)
+        row_of = self.row_of
+        rows = np.unique(np.array([row_of[p] for p in papers if p in row_of], dtype=np.int64))
         if self.mark is None or not len(rows):
             return {}
         allowed = self._eligible(eligible)
         named = np.asarray(self._stored.rows[rows])
-        scores = np.asarray(self._stored.scores[rows])
         ok = (named >= 0) & allowed[np.where(named >= 0, named, 0)]
         ok &= np.cumsum(ok, axis=1) <= limit
         short = (ok.sum(axis=1) < limit) & (named[:, -1] >= 0)
-        found: dict[str, list[tuple[str, float]]] = {}
-        ids = self.ids
-        for n in np.flatnonzero(ok.any(axis=1) & ~short).tolist():
-            mask = ok[n]
-            found[ids[rows[n]]] = [
-                (ids[q], s) for q, s in zip(named[n][mask].tolist(), scores[n][mask].tolist(), strict=True)
-            ]
+        ok &= ~short[:, None]
+        # Row by row, in order: each paper's names are a slice of one flat list.
+        flat = self.names[named[ok]].tolist()
+        ends = np.cumsum(ok.sum(axis=1)).tolist()
+        ids, found, at = self.ids, {}, 0
+        for row, end in zip(rows.tolist(), ends, strict=True):
+            if end > at:
+                found[ids[row]] = flat[at:end]
+                at = end
         if short.any():  # a full list with too few eligible papers: exactly, from the rows
             asked = rows[short]
             owner, other, score = _pairs_of(self.x, asked, allowed)
-            exact = _empty(len(self.ids))
+            exact = _empty(len(ids))
             _fill(exact, owner, other, score, self.rank)
             for row in asked.tolist():
-                pairs = zip(exact.rows[row].tolist(), exact.scores[row].tolist(), strict=True)
-                items = [(ids[q], s) for q, s in pairs if q >= 0]
-                if items:
-                    found[ids[row]] = items[:limit]
+                near = [ids[q] for q in exact.rows[row].tolist() if q >= 0][:limit]
+                if near:
+                    found[ids[row]] = near
         return found

@@ -60,8 +60,7 @@ def related_lists(
     """The related papers each of ``papers`` shows (only papers with a page)."""
     if related is None:
         return {}
-    found = related.lists(papers, published, RELATED)
-    return {paper: [other for other, _ in items] for paper, items in found.items() if items}
+    return related.lists(papers, published, RELATED)
 
 
 def suggested_lines(ids: Collection[str], lines: dict[str, Listed]) -> list[Listed]:
