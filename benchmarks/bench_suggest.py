@@ -6,7 +6,8 @@ On the archive `bench_archive.py` builds (generated from the seeds; `--db` names
 it made with `--keep`, which is copied, never changed), measures:
 
 - `paperboy tag-suggestions refresh --rebuild` as a whole command in a child process: the first
-  build of the features, every tag trained, every suggestion written (wall time, peak RSS);
+  build of the features, every tag trained, every suggestion written, then (its second step,
+  committed on its own) every paper's related list (wall time, peak RSS; the lists' share apart);
 - `similar` warm, in process: `SimilarIndex.nearest` alone and `similar()` with the titles read
   from the database, over 2,000 lookups of papers drawn at random (p50, p99);
 - a new day of 100 papers: `paperboy ingest FILE`, whose refresh at its end analyses only that
@@ -104,6 +105,11 @@ def main() -> None:
         f" {built['papers']:,} papers, {len(built['tags'])} tags trained,"
         f" {len(built['suggesting'])} suggesting, {built['written']:,} suggestions; features {size:.0f} MB"
     )
+    lists = built["related_seconds"]
+    print(
+        f"  of which the features (first commit) {built['seconds'] - lists:.1f} s in process,"
+        f" and then the related lists of {built['relisted']:,} papers {lists:.1f} s"
+    )
 
     state = FeatureStore(folder).state()
     assert state is not None
@@ -152,7 +158,8 @@ def main() -> None:
     print(
         f"  the refresh alone, in process (another day of 100): {report.seconds:.2f} s,"
         f" {report.analysed} papers analysed, {len(report.retrained)} tags retrained,"
-        f" {report.written} suggestions written, rebuilt: {report.rebuilt}"
+        f" {report.written} suggestions written, rebuilt: {report.rebuilt};"
+        f" {report.relisted} related lists changed in {report.related_seconds:.2f} s of it"
     )
     peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"(this process, lookups included: peak RSS {peak_self:.0f} MB)")

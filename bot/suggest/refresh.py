@@ -22,6 +22,8 @@ recomputes, when, and why:
   suggestions. A tag with thousands of papers is not retrained for each new one: the model as it
   stands scores the new papers, and the share catches up with the drift.
 - **Suggestions**: a retrained tag's for every paper; every other tag's for the changed papers.
+- **Related lists** (``related.py``): after a build, all, as a second step committed on its own
+  (a refresh stopped first leaves them to the next); else the changed rows' and their neighbours'.
 
 So a new day at 100,000 papers costs what its hundred papers cost: reading and weighing them,
 scoring them with each model, writing their suggestions (README, Performance).
@@ -47,6 +49,8 @@ from bot.archive.suggestions import REJECTED, SUGGESTED, archive_token, decided,
 from bot.archive.suggestions import replace as replace_suggestions
 from bot.suggest.features import build, counts, weigh
 from bot.suggest.model import Models, TagRecord, Trained, train
+from bot.suggest.related import ids_of, relate
+from bot.suggest.related import update as update_lists
 from bot.suggest.store import STATE, FeatureStore, Matrix, State
 from bot.suggest.text import joined, paper_text
 
@@ -79,7 +83,9 @@ class RefreshReport:
     retrained: dict[str, TagRecord] = field(default_factory=dict)
     suggesting: tuple[str, ...] = ()  # the tags whose model suggests
     written: int = 0  # suggestions written
-    seconds: float = 0.0
+    relisted: int = 0  # papers whose related lists changed
+    seconds: float = 0.0  # all of it
+    related_seconds: float = 0.0  # of which the related lists
 
 
 def refresh(
@@ -105,6 +111,11 @@ def refresh(
         state = store.state()
         reason = "asked to rebuild" if rebuild else _unusable(store, state, token)
         if state is not None and not reason and state.probe == mark:
+            if state.related is None and state.rows:  # a build's second step, not done yet
+                lists_began = time.perf_counter()
+                state, relisted = relate(store, state, lambda: _checked(stop))
+                spent = time.perf_counter() - lists_began
+                return RefreshReport(papers=len(state.live()), relisted=relisted, related_seconds=spent)
             return RefreshReport(unchanged=True, papers=len(state.live()))
         usable = None if reason else state
         marks = _marks(archive, usable, mark)
@@ -137,8 +148,18 @@ def refresh(
             models.save(store.folder / name)
         records = {**state.tags, **{tag: result.record.json() for tag, result in trained.items()}}
         records = {tag: record for tag, record in records.items() if record["papers"] > 0}
-        state = replace(state, probe=mark, models=name, tags=records)
+        lists_began, relisted, stem = time.perf_counter(), 0, None
+        old = store.lists(usable) if usable is not None and not reason else None
+        if old is not None and usable is not None:
+            lists, relisted = update_lists(old, matrix, ids_of(state), len(usable.rows))
+            stem = store.save_lists(lists)
+        lists_spent = time.perf_counter() - lists_began
+        state = replace(state, probe=mark, models=name, tags=records, related=stem)
         store.commit(state)
+        if stem is None and state.rows:
+            lists_began = time.perf_counter()
+            state, relisted = relate(store, state, lambda: _checked(stop))
+            lists_spent = time.perf_counter() - lists_began
     return RefreshReport(
         rebuilt=bool(reason),
         reason=reason,
@@ -148,7 +169,9 @@ def refresh(
         retrained={tag: result.record for tag, result in trained.items()},
         suggesting=models.tags,
         written=written,
+        relisted=relisted,
         seconds=time.perf_counter() - began,
+        related_seconds=lists_spent,
     )
 
 

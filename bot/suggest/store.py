@@ -15,6 +15,8 @@ decision (those are in the database). It holds:
   reads to touch only the papers sharing a term with the asked one. A rebuild writes ``gN+1``
   beside it and commits; a reader holding the old files open keeps reading them.
 - ``models-N.npz``: the classifiers' weights (``model.py``).
+- ``related-N.rows.npy`` and ``related-N.scores.npy``: each row's nearest rows and their scores
+  (``related.py``), written whole by each refresh that changes them, under a new name.
 
 Only one process changes the folder at a time (a lock file; none on Windows); readers take no
 lock.
@@ -28,6 +30,7 @@ import json
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -83,6 +86,8 @@ class State:
     #: The archive's quick mark at the last refresh (``refresh.probe``).
     probe: list[Any] = field(default_factory=list)
     models: str | None = None
+    #: The stem of the related lists' files; None until they are computed (just after a build).
+    related: str | None = None
     #: Each tag's training record (``model.TagRecord`` as a dict).
     tags: dict[str, dict[str, Any]] = field(default_factory=dict)
     format: int = FORMAT
@@ -96,6 +101,14 @@ class State:
             found = {row[0]: number for number, row in enumerate(self.rows) if row is not None}
             self.__dict__["_live"] = found
         return found
+
+
+@dataclass(frozen=True)
+class Lists:
+    """Each row's nearest rows (-1: none) and their scores, best first (``related.py``)."""
+
+    rows: np.ndarray
+    scores: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -158,13 +171,39 @@ class FeatureStore:
         fields = {name: getattr(state, name) for name in state.__dataclass_fields__}
         _write_atomic(self.folder / STATE, json.dumps(fields, separators=(",", ":")).encode())
         keep = {f"g{state.generation}", state.models, "lock", STATE}
+        keep |= {f"{state.related}.{part}.npy" for part in ("rows", "scores")} if state.related else set()
         for path in self.folder.iterdir():
             if path.name in keep or path.name.endswith(".tmp"):
                 continue
             if path.is_dir() and path.name.startswith("g"):
                 shutil.rmtree(path, ignore_errors=True)
-            elif path.name.startswith("models-"):
+            elif path.name.startswith(("models-", "related-")):
                 path.unlink(missing_ok=True)
+
+    def save_lists(self, lists: Lists) -> str:
+        """Write ``lists`` under a new name (a reader holding the old files keeps them); the
+        stem to put in the state."""
+        stem = f"related-{uuid.uuid4().hex[:12]}"
+        for part, array in (("rows", lists.rows), ("scores", lists.scores)):
+            with open(self.folder / f"{stem}.{part}.npy", "wb") as handle:
+                np.save(handle, array)
+                handle.flush()
+                os.fsync(handle.fileno())
+        return stem
+
+    def lists(self, state: State) -> Lists | None:
+        """The related lists ``state`` commits, mapped; None if there are none (yet) or they do
+        not cover its rows (damaged: the next build writes them again)."""
+        if not state.related:
+            return None
+        try:
+            stem = self.folder / state.related
+            rows, scores = (np.load(f"{stem}.{part}.npy", mmap_mode="r") for part in ("rows", "scores"))
+        except (OSError, ValueError):
+            return None
+        if rows.shape != scores.shape or rows.shape[0] != len(state.rows):
+            return None
+        return Lists(rows, scores)
 
     def write_generation(self, state: State, matrix: sp.csr_matrix, idf: np.ndarray) -> State:
         """All rows anew (``state.rows`` must describe them), in a new generation folder."""

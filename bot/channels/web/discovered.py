@@ -2,13 +2,14 @@
 
 Tag pages list the papers the model suggests the tag for after the curator's; paper pages show
 the paper's suggested tags apart from the curator's, and its nearest papers ("Related in the
-archive", ``bot/suggest/related.py``). None of that follows from the documents, so the site's
-record keeps what each page showed (``discovery.json``): an update compares it with what the
-archive and the features say now and rewrites exactly the pages whose lists changed.
+archive", kept up to date in the features folder by the tag model's refresh,
+``bot/suggest/related.py``: read here, never computed). None of that follows from the
+documents, so the site's record keeps what each page showed (``discovery.json``): an update
+compares it with what the archive and the features say now and rewrites exactly the pages whose
+lists changed.
 
-- ``features``: the generation and row count of the features the lists came from; rows added
-  since are the papers whose neighbourhoods may have changed, another generation means any
-  list may have;
+- ``features``: the generation and row count of the features the lists were read from (none:
+  the folder had no lists yet, as just after a build, and no page showed any);
 - ``tags``: each tag page's suggested papers; ``papers``: each paper page's suggested tags;
 - ``related``: each paper page's related papers (their titles show, so a changed paper's
   title rewrites the pages that list it);
@@ -59,8 +60,7 @@ def related_lists(
     """The related papers each of ``papers`` shows (only papers with a page)."""
     if related is None:
         return {}
-    found = related.lists(papers, published, RELATED)
-    return {paper: [other for other, _ in items] for paper, items in found.items() if items}
+    return related.lists(papers, published, RELATED)
 
 
 def suggested_lines(ids: Collection[str], lines: dict[str, Listed]) -> list[Listed]:
@@ -112,25 +112,8 @@ def shown_now(discovery: Discovery) -> Shown:
     return Shown(tags=dict(discovery.by_tag), papers=dict(discovery.by_paper), accepted=discovery.accepted)
 
 
-def relisted(
-    related: Related | None, before: Shown, changed: set[str], published: Collection[str]
-) -> tuple[dict[str, list[str]], set[str]]:
-    """Every paper page's related list now, and the papers whose lists were computed again.
-
-    A paper P whose row is new (a new paper, a changed text) or whose page came, went or changed
-    title (``changed``) can enter or leave Q's list only if cos(P, Q) >= FLOOR, or if Q's list
-    named it: those are the lists computed again. Features of another generation (a rebuild:
-    a new idf, every row anew) may change any list, so all are."""
-    if related is None:
-        return {}, set(before.related)
-    since = related.rows_since(before.features)
-    if since is None:
-        again = set(published)
-    else:
-        moved = since | changed
-        near = related.lists(moved, published, None)
-        again = moved | {q for items in near.values() for q, _ in items}
-        again |= {q for q, names in before.related.items() if moved.intersection(names)}
-    now = {q: names for q, names in before.related.items() if q not in again}
-    now.update(related_lists(related, again & set(published), published))
-    return dict(sorted(now.items())), again
+def relisted(related: Related | None, published: Collection[str]) -> dict[str, list[str]]:
+    """Every paper page's related list now: read from the features folder's stored lists (a
+    comparison of arrays, no product), so the update knows which pages to rewrite by comparing
+    them with the record, and gets what an export gets."""
+    return dict(sorted(related_lists(related, published, published).items()))

@@ -214,7 +214,7 @@ def _update(
 
     # What the tag model shows: tags' suggested papers, papers' suggested tags and related lists.
     shown = shown_now(model.now)
-    shown.related, _ = relisted_by(model.related, model.before, found.papers, model.now.published)
+    shown.related = relisted_by(model.related, model.now.published)
     shown.features = model.related.mark if model.related is not None else None
     before_shown = model.before
     resuggested = {

@@ -1,0 +1,87 @@
+"""The related lists kept in the features folder (``bot/suggest/related.py``): an incremental
+refresh leaves exactly the lists a computation from scratch gives for the same rows (the idf is
+frozen between builds, so the scores are the same dot products), and a list read for the web
+agrees with ``SimilarIndex.nearest`` even when unpublished papers fill the stored neighbours.
+On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.archive.parsers import Document, parse_document
+from bot.archive.store import Archive
+from bot.suggest import related
+from bot.suggest.refresh import refresh
+from bot.suggest.similar import SimilarIndex
+from bot.suggest.store import FeatureStore
+
+SIMVLG = "simvlg-simple-and-efficient-pretraining-1f39b1fe"
+NEAR = (
+    "2025년 12월 20일\nSimVLG-2: Simple and Efficient Pretraining of Visual Language Generative Models\n"
+    "(Ada Lovelace)\nWe pretrain visual language generative models simply and efficiently, with"
+    " {what} frozen large language models and vision encoders.\n좋은 논문입니다.\n#efficiency\n"
+)
+
+
+def stored(folder: Path) -> tuple[related.Lists, list[str]]:
+    store = FeatureStore(folder)
+    state = store.state()
+    assert state is not None
+    lists = store.lists(state)
+    assert lists is not None, "the refresh leaves the related lists committed"
+    return lists, related.ids_of(state)
+
+
+def test_an_incremental_refresh_keeps_the_lists_a_full_computation_gives(
+    seeded: Archive, tmp_path: Path
+) -> None:
+    """A new paper near SimVLG, then the same paper corrected (its row superseded by a new one):
+    each refresh appends rows under the frozen idf and updates the lists, which then equal, bit
+    for bit, the lists computed from scratch over the same rows; the new paper is in SimVLG's
+    list, and the superseded row in none."""
+    folder = tmp_path / "features"
+    assert refresh(seeded, folder).rebuilt
+    seeded.ingest(parse_document(Document("2025-12-20.txt", NEAR.format(what="small"))))
+    first = refresh(seeded, folder)
+    assert not first.rebuilt and first.relisted > 0
+    seeded.ingest(parse_document(Document("2025-12-20.txt", NEAR.format(what="tiny"))))
+    second = refresh(seeded, folder)
+    assert not second.rebuilt and second.dropped == 0 and second.analysed == 1
+
+    lists, ids = stored(folder)
+    store = FeatureStore(folder)
+    state = store.state()
+    assert state is not None
+    full = related.compute(store.matrix(state), ids)
+    assert np.array_equal(lists.rows, full.rows)
+    assert np.array_equal(lists.scores, full.scores)
+
+    row_of = state.live()
+    new = next(paper for paper in row_of if paper.startswith("simvlg-2-"))
+    assert row_of[new] in lists.rows[row_of[SIMVLG]]
+    superseded = [n for n, row in enumerate(state.rows) if row is None]
+    assert superseded, "the correction superseded the new paper's first row"
+    assert not np.isin(lists.rows, superseded).any()
+    assert (lists.rows[superseded] == -1).all()
+
+
+def test_a_list_read_for_some_papers_agrees_with_similar_when_the_stored_ones_run_out(
+    seeded: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With only 2 neighbours stored and SimVLG's nearest papers not eligible (as unpublished
+    ones are not), the list read is worked out from SimVLG's row: the eligible papers of
+    ``nearest``, in its order."""
+    monkeypatch.setattr(related, "WIDTH", 2)
+    folder = tmp_path / "features"
+    refresh(seeded, folder)
+    lists, ids = stored(folder)
+    assert lists.rows.shape[1] == 2
+    index = SimilarIndex(folder)
+    nearest = [paper for paper, _ in index.nearest(SIMVLG, 100) or []]
+    assert len(nearest) > 3, "SimVLG has several neighbours above the floor on the seeds"
+    eligible = frozenset(ids) - set(nearest[:2])
+    found = related.Related(index).lists([SIMVLG], eligible, 5)
+    assert found[SIMVLG] == [p for p in nearest if p in eligible][:5]
