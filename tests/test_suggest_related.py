@@ -83,5 +83,5 @@ def test_a_list_read_for_some_papers_agrees_with_similar_when_the_stored_ones_ru
     nearest = [paper for paper, _ in index.nearest(SIMVLG, 100) or []]
     assert len(nearest) > 3, "SimVLG has several neighbours above the floor on the seeds"
     eligible = frozenset(ids) - set(nearest[:2])
-    found = related.Related(index).lists([SIMVLG], eligible, 5)
+    found = related.Related(folder).lists([SIMVLG], eligible, 5)
     assert found[SIMVLG] == [p for p in nearest if p in eligible][:5]

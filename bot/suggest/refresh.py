@@ -152,7 +152,7 @@ def refresh(
         old = store.lists(usable) if usable is not None and not reason else None
         if old is not None and usable is not None:
             lists, relisted = update_lists(old, matrix, ids_of(state), len(usable.rows))
-            stem = store.save_lists(lists)
+            stem = store.save_lists(lists, ids_of(state))
         lists_spent = time.perf_counter() - lists_began
         state = replace(state, probe=mark, models=name, tags=records, related=stem)
         store.commit(state)

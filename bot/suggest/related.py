@@ -23,14 +23,15 @@ list with too few published entries is computed exactly from its row instead.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
-from bot.suggest.similar import FLOOR, SimilarIndex
+from bot.suggest.similar import FLOOR
 from bot.suggest.store import FeatureStore, Lists, Matrix, State
 
 #: Neighbours kept per paper: a page shows 5; the rest stand in for unpublished ones.
@@ -166,7 +167,7 @@ def ids_of(state: State) -> list[str]:
 def relate(store: FeatureStore, state: State, check: Callable[[], None]) -> tuple[State, int]:
     """Every paper's list from scratch, committed (a build's second step); and how many have one."""
     lists = compute(store.matrix(state), ids_of(state), check)
-    state = replace(state, related=store.save_lists(lists))
+    state = replace(state, related=store.save_lists(lists, ids_of(state)))
     store.commit(state)
     return state, int((lists.rows[:, 0] >= 0).sum())
 
@@ -179,23 +180,83 @@ class Mark:
     rows: int
 
 
-class Related:
-    """The lists of one folder as committed now, for the web's pages."""
+@dataclass(frozen=True)
+class Table:
+    """Pages' lists as arrays: ``ids`` (sorted: each paper with a list or listed once), and
+    ``near[i]``, the places in ``ids`` of the papers ``ids[i]`` lists, best first (-1: none).
+    Two tables compare as arrays (``Table.differing``), not as a dict of strings per paper."""
 
-    def __init__(self, index: SimilarIndex) -> None:
+    ids: list[str]
+    near: np.ndarray
+
+    @staticmethod
+    def of(lists: Mapping[str, Sequence[str]], width: int) -> Table:
+        ids = sorted({*lists, *(q for near in lists.values() for q in near)})
+        place = {paper: number for number, paper in enumerate(ids)}
+        near = np.full((len(ids), width), -1, dtype=np.int32)
+        for paper, names in lists.items():
+            near[place[paper], : len(names)] = [place[q] for q in names]
+        return Table(ids, near)
+
+    @cached_property
+    def place(self) -> dict[str, int]:
+        return {paper: number for number, paper in enumerate(self.ids)}
+
+    def get(self, paper: str) -> list[str]:
+        """The papers ``paper``'s page lists ([] if none)."""
+        number = self.place.get(paper)
+        if number is None:
+            return []
+        return [self.ids[q] for q in self.near[number].tolist() if q >= 0]
+
+    def lists(self) -> dict[str, list[str]]:
+        return {
+            paper: self.get(paper)
+            for paper, row in zip(self.ids, self.near[:, 0].tolist(), strict=True)
+            if row >= 0
+        }
+
+    def differing(self, before: Table, naming: Iterable[str]) -> set[str]:
+        """The papers whose list differs from ``before``'s, or names one of ``naming``."""
+        place = self.place
+        mapped = np.array([place.get(paper, -2) for paper in before.ids], dtype=np.int64)
+        if not len(self.ids):
+            return {
+                paper for paper, row in zip(before.ids, before.near[:, 0].tolist(), strict=True) if row >= 0
+            }
+        old = np.full(self.near.shape, -1, dtype=np.int64)
+        if len(before.ids):
+            ours = mapped >= 0
+            named = before.near[ours]
+            old[mapped[ours]] = np.where(named >= 0, mapped[np.maximum(named, 0)], -1)
+        changed = (old != self.near).any(axis=1)
+        asked = np.array([place[p] for p in naming if p in place], dtype=np.int64)
+        changed |= np.isin(self.near, asked).any(axis=1)
+        found = {self.ids[number] for number in np.flatnonzero(changed).tolist()}
+        gone = (mapped < 0) & (before.near[:, 0] >= 0) if len(before.ids) else np.zeros(0, dtype=bool)
+        return found | {before.ids[number] for number in np.flatnonzero(gone).tolist()}
+
+
+class Related:
+    """The lists of one folder as committed now, for the web's pages (read with the rows' ids
+    beside them, never the state: ``FeatureStore.stored``)."""
+
+    def __init__(self, folder: Path) -> None:
         self.mark: Mark | None = None
         self.row_of: dict[str, int] = {}
-        current = index.snapshot()
-        stored = index.store.lists(current[0]) if current is not None else None
-        if current is None or stored is None:
+        self.store = FeatureStore(folder)
+        stored = self.store.stored()
+        if stored is None:
             return
-        state, matrix, row_of = current
-        self.mark = Mark(state.generation, len(state.rows))
-        self.row_of = row_of
-        self.ids = ids_of(state)
-        self._matrix = matrix
+        self.mark = Mark(stored.generation, len(stored.ids))
+        self.ids = stored.ids
+        self.row_of = {paper: number for number, paper in enumerate(stored.ids) if paper}
         self._stored = stored
         self._allowed: tuple[Collection[str], np.ndarray] | None = None
+
+    @cached_property
+    def _matrix(self) -> Matrix:
+        return self.store.rows_of(self._stored)
 
     @cached_property
     def x(self) -> sp.csr_matrix:
@@ -214,38 +275,67 @@ class Related:
         if self._allowed is None or self._allowed[0] is not eligible:
             allowed = np.zeros(len(self.ids), dtype=bool)
             allowed[[self.row_of[p] for p in eligible if p in self.row_of]] = True
-            allowed &= np.asarray(self._matrix.live, dtype=bool)
             self._allowed = (eligible, allowed)
         return self._allowed[1]
+
+    def _near(
+        self, papers: Iterable[str], eligible: Collection[str], limit: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of ``papers`` (sorted) and each one's nearest ``eligible`` rows, best first
+        (-1: none)."""
+        row_of = self.row_of
+        asking = np.zeros(len(self.ids) if self.mark is not None else 0, dtype=bool)
+        asking[[row_of[p] for p in papers if p in row_of]] = True
+        rows = np.flatnonzero(asking)
+        near = np.full((len(rows), limit), -1, dtype=np.int64)
+        if self.mark is None or not len(rows):
+            return rows, near
+        allowed = self._eligible(eligible)
+        named = np.asarray(self._stored.lists.rows[rows])
+        ok = (named >= 0) & allowed[np.where(named >= 0, named, 0)]
+        # The width is small: counts fit int8, and cumsum over int8 is several times faster.
+        ok &= np.cumsum(ok, axis=1, dtype=np.int8) <= limit
+        short = (ok.sum(axis=1) < limit) & (named[:, -1] >= 0)
+        ok &= ~short[:, None]
+        at, column = np.nonzero(ok)
+        near[at, np.cumsum(ok, axis=1, dtype=np.int8)[at, column] - 1] = named[at, column]
+        if short.any():  # a full list with too few eligible papers: exactly, from the rows
+            asked = rows[short]
+            owner, other, score = _pairs_of(self.x, asked, allowed)
+            exact = _empty(len(self.ids))
+            _fill(exact, owner, other, score, self.rank)
+            exactly = exact.rows[asked, :limit]
+            near[np.flatnonzero(short)[:, None], np.arange(exactly.shape[1])] = exactly
+        return rows, near
 
     def lists(self, papers: Iterable[str], eligible: Collection[str], limit: int) -> dict[str, list[str]]:
         """Each paper's nearest ``eligible`` papers, best first, at most ``limit``; a paper with no
         row, or no such neighbour, is left out."""
-        row_of = self.row_of
-        rows = np.unique(np.array([row_of[p] for p in papers if p in row_of], dtype=np.int64))
-        if self.mark is None or not len(rows):
-            return {}
-        allowed = self._eligible(eligible)
-        named = np.asarray(self._stored.rows[rows])
-        ok = (named >= 0) & allowed[np.where(named >= 0, named, 0)]
-        ok &= np.cumsum(ok, axis=1) <= limit
-        short = (ok.sum(axis=1) < limit) & (named[:, -1] >= 0)
-        ok &= ~short[:, None]
-        # Row by row, in order: each paper's names are a slice of one flat list.
-        flat = self.names[named[ok]].tolist()
-        ends = np.cumsum(ok.sum(axis=1)).tolist()
-        ids, found, at = self.ids, {}, 0
+        rows, near = self._near(papers, eligible, limit)
+        keep = near[:, 0] >= 0
+        rows, near = rows[keep], near[keep]
+        counts = (near >= 0).sum(axis=1)
+        flat = self.names[near[near >= 0]].tolist()
+        ends = np.cumsum(counts).tolist()
+        found, at = {}, 0
         for row, end in zip(rows.tolist(), ends, strict=True):
-            if end > at:
-                found[ids[row]] = flat[at:end]
-                at = end
-        if short.any():  # a full list with too few eligible papers: exactly, from the rows
-            asked = rows[short]
-            owner, other, score = _pairs_of(self.x, asked, allowed)
-            exact = _empty(len(ids))
-            _fill(exact, owner, other, score, self.rank)
-            for row in asked.tolist():
-                near = [ids[q] for q in exact.rows[row].tolist() if q >= 0][:limit]
-                if near:
-                    found[ids[row]] = near
+            found[self.ids[row]] = flat[at:end]
+            at = end
         return found
+
+    def table(self, papers: Iterable[str], eligible: Collection[str], limit: int) -> Table:
+        """``lists`` as a ``Table`` (what ``Table.of`` makes of them), without a string per entry."""
+        rows, near = self._near(papers, eligible, limit)
+        keep = near[:, 0] >= 0
+        rows, near = rows[keep], near[keep]
+        member = np.zeros(len(self.ids), dtype=bool)
+        member[rows] = True
+        member[near[near >= 0]] = True
+        members = np.flatnonzero(member)
+        names = self.names[members]
+        order = np.argsort(names, kind="stable")
+        place = np.full(len(self.ids), -1, dtype=np.int64)
+        place[members[order]] = np.arange(len(members))
+        out = np.full((len(members), limit), -1, dtype=np.int32)
+        out[place[rows]] = np.where(near >= 0, place[np.maximum(near, 0)], -1)
+        return Table(names[order].tolist(), out)

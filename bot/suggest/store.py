@@ -16,7 +16,12 @@ decision (those are in the database). It holds:
   beside it and commits; a reader holding the old files open keeps reading them.
 - ``models-N.npz``: the classifiers' weights (``model.py``).
 - ``related-N.rows.npy`` and ``related-N.scores.npy``: each row's nearest rows and their scores
-  (``related.py``), written whole by each refresh that changes them, under a new name.
+  (``related.py``), written whole by each refresh that changes them, under a new name, with
+  ``related-N.ids`` (each row's paper id, a line each; an empty line for a superseded row);
+- ``related.json``: which lists are committed and the sizes of the rows they index, written
+  just after ``state.json``, so that the web's readers (an update, each export worker) need not
+  parse the state's every row to read the lists. Every file it names is whole before it is
+  written; after a crash between the two it names the lists before, still on disk.
 
 Only one process changes the folder at a time (a lock file; none on Windows); readers take no
 lock.
@@ -46,6 +51,7 @@ except ImportError:  # Windows
 
 FORMAT = 1
 STATE = "state.json"
+POINTER = "related.json"
 SUFFIX = ".suggest"
 CSR = (("data", "f32", np.float32), ("indices", "i32", np.int32), ("indptr", "i64", np.int64))
 CSC = ("data", "indices", "indptr")
@@ -112,6 +118,18 @@ class Lists:
 
 
 @dataclass(frozen=True)
+class Stored:
+    """The committed lists as ``related.json`` names them: the rows' paper ids ("" for a
+    superseded row), the lists, and what maps the rows they index (``FeatureStore.rows_of``)."""
+
+    generation: int
+    nnz: int
+    base_rows: int
+    ids: list[str]
+    lists: Lists
+
+
+@dataclass(frozen=True)
 class Matrix:
     """The committed rows: ``csr`` (every row, superseded ones too), the first ``base_rows`` by
     column (``csc_*``, raw arrays), which rows are live, and the idf."""
@@ -170,8 +188,12 @@ class FeatureStore:
         # Shallow: dataclasses.asdict copies each of the rows' lists (seconds at 100,000 papers).
         fields = {name: getattr(state, name) for name in state.__dataclass_fields__}
         _write_atomic(self.folder / STATE, json.dumps(fields, separators=(",", ":")).encode())
-        keep = {f"g{state.generation}", state.models, "lock", STATE}
-        keep |= {f"{state.related}.{part}.npy" for part in ("rows", "scores")} if state.related else set()
+        stem = state.related
+        pointer = {"related": stem, "generation": state.generation, "nnz": state.nnz}
+        pointer |= {"base_rows": state.base_rows, "rows": len(state.rows)}
+        _write_atomic(self.folder / POINTER, json.dumps(pointer).encode())
+        keep = {f"g{state.generation}", state.models, "lock", STATE, POINTER}
+        keep |= {f"{stem}.{part}" for part in ("rows.npy", "scores.npy", "ids")} if stem else set()
         for path in self.folder.iterdir():
             if path.name in keep or path.name.endswith(".tmp"):
                 continue
@@ -180,10 +202,11 @@ class FeatureStore:
             elif path.name.startswith(("models-", "related-")):
                 path.unlink(missing_ok=True)
 
-    def save_lists(self, lists: Lists) -> str:
-        """Write ``lists`` under a new name (a reader holding the old files keeps them); the
-        stem to put in the state."""
+    def save_lists(self, lists: Lists, ids: list[str]) -> str:
+        """Write ``lists`` and the rows' paper ids under a new name (a reader holding the old
+        files keeps them); the stem to put in the state."""
         stem = f"related-{uuid.uuid4().hex[:12]}"
+        _write_atomic(self.folder / f"{stem}.ids", "".join(f"{paper}\n" for paper in ids).encode())
         for part, array in (("rows", lists.rows), ("scores", lists.scores)):
             with open(self.folder / f"{stem}.{part}.npy", "wb") as handle:
                 np.save(handle, array)
@@ -204,6 +227,29 @@ class FeatureStore:
         if rows.shape != scores.shape or rows.shape[0] != len(state.rows):
             return None
         return Lists(rows, scores)
+
+    def stored(self) -> Stored | None:
+        """The committed lists with their rows' ids, read without the state (``related.json``);
+        None if there are none, or they are missing or damaged (the next refresh mends them)."""
+        try:
+            pointer = json.loads((self.folder / POINTER).read_bytes())
+            if not pointer["related"]:
+                return None
+            stem, rows = self.folder / str(pointer["related"]), int(pointer["rows"])
+            ids = (self.folder / f"{stem}.ids").read_text().split("\n")[:-1]
+            lists = Lists(*(np.load(f"{stem}.{part}.npy", mmap_mode="r") for part in ("rows", "scores")))
+            found = Stored(
+                int(pointer["generation"]), int(pointer["nnz"]), int(pointer["base_rows"]), ids, lists
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        shapes = {lists.rows.shape, lists.scores.shape}
+        return found if len(ids) == rows and shapes == {(rows, lists.rows.shape[1])} else None
+
+    def rows_of(self, stored: Stored) -> Matrix:
+        """The rows ``stored``'s lists index, mapped (as ``matrix`` maps a state's)."""
+        live = np.array([paper != "" for paper in stored.ids], dtype=bool)
+        return self._rows(stored.generation, stored.nnz, stored.base_rows, live)
 
     def write_generation(self, state: State, matrix: sp.csr_matrix, idf: np.ndarray) -> State:
         """All rows anew (``state.rows`` must describe them), in a new generation folder."""
@@ -238,17 +284,20 @@ class FeatureStore:
 
     def matrix(self, state: State) -> Matrix:
         """The committed rows, mapped from the files (nothing is read until it is used)."""
-        source = self.folder / f"g{state.generation}"
-        sizes = (state.nnz, state.nnz, len(state.rows) + 1)
+        live = np.array([row is not None for row in state.rows], dtype=bool)
+        return self._rows(state.generation, state.nnz, state.base_rows, live)
+
+    def _rows(self, generation: int, nnz: int, base_rows: int, live: np.ndarray) -> Matrix:
+        source = self.folder / f"g{generation}"
+        sizes = (nnz, nnz, len(live) + 1)
         data, indices, indptr = (
             _mapped(source / f"csr-{name}.{suffix}", dtype, size)
             for (name, suffix, dtype), size in zip(CSR, sizes, strict=True)
         )
-        csr = sp.csr_matrix((data, indices, indptr), shape=(len(state.rows), _columns(source)))
+        csr = sp.csr_matrix((data, indices, indptr), shape=(len(live), _columns(source)))
         by_column = [np.load(source / f"csc-{name}.npy", mmap_mode="r") for name in CSC]
-        live = np.array([row is not None for row in state.rows], dtype=bool)
         idf = np.load(source / "idf.npy", mmap_mode="r")
-        return Matrix(csr, by_column[0], by_column[1], by_column[2], state.base_rows, live, idf)
+        return Matrix(csr, by_column[0], by_column[1], by_column[2], base_rows, live, idf)
 
 
 def _columns(source: Path) -> int:

@@ -29,11 +29,11 @@ from bot.archive.discovery import discovery
 from bot.archive.store import Archive, open_archive
 from bot.channels.feeds import ITEMS, Entries, feed_path
 from bot.channels.web.discovered import (
-    RECORD,
+    RELATED,
     lines_of,
     related_for,
     related_lists,
-    shown_json,
+    shown_files,
     shown_now,
     suggested_lines,
 )
@@ -64,7 +64,7 @@ from bot.errors import InputError
 from bot.models import TagCount
 from bot.render.context import digest_view
 from bot.render.environment import Templates
-from bot.suggest.related import Related
+from bot.suggest.related import Related, Table
 
 __all__ = ["MARKER", "ExportReport", "export_site", "export_unlocked", "static_files"]
 TOP_TAGS = 30
@@ -230,7 +230,7 @@ def _export(archive: Archive, templates: Templates, setup: _Setup, printed: str)
                         shown_related[line.id] = near
             by_tag = {tag: listing_sorted(items) for tag, items in listed.items()}
             shown = shown_now(model)
-            shown.related = dict(sorted(shown_related.items()))
+            shown.related = Table.of(shown_related, RELATED)
             shown.features = related.mark if related is not None else None
             tags = sorted(by_tag)
             tag_jobs = [
@@ -257,7 +257,8 @@ def _export(archive: Archive, templates: Templates, setup: _Setup, printed: str)
         day_counts = {day.date: day.entries for day in days}
         tag_counts = {tag: len(items) for tag, items in by_tag.items()}
         writer(SITE, site_json(SiteState(printed, marks, released, day_counts, tag_counts, refreshed)))
-        writer(RECORD, shown_json(shown))
+        for name, data in shown_files(shown).items():
+            writer(name, data)
         writer(f"{MARKER}/README", README)
         for name, found in entries.items():
             writer(source_file(name), source_json(name, found))

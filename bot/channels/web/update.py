@@ -36,12 +36,11 @@ from bot.archive.store import Archive
 from bot.channels.feeds import ITEMS, KINDS, Entries, feed_path
 from bot.channels.web.changed import Changed, find_changes
 from bot.channels.web.discovered import (
-    RECORD,
     Shown,
     lines_of,
     read_shown,
     related_for,
-    shown_json,
+    shown_files,
     shown_now,
 )
 from bot.channels.web.discovered import relisted as relisted_by
@@ -237,17 +236,12 @@ def _update(
     removals -= _tag_files(counts, shown)  # a tag named like another's page (vq-2) keeps its page
 
     # Paper pages: the changed papers', and those whose suggested tags or related list changed.
-    pages = {
-        p
-        for p in model.now.published
-        if shown.papers.get(p) != before_shown.papers.get(p)
-        or shown.related.get(p) != before_shown.related.get(p)
-        or found.papers.intersection(shown.related.get(p, []))
-    }
+    pages = {p for p in model.now.published if shown.papers.get(p) != before_shown.papers.get(p)}
+    pages |= shown.related.differing(before_shown.related, found.papers) & model.now.published
     views.update(_views(archive, pages - views.keys(), base_url))
-    titles = lines_of(archive, {q for p in views for q in shown.related.get(p, [])})
+    titles = lines_of(archive, {q for p in views for q in shown.related.get(p)})
     for paper_id, view in views.items():
-        near = [(q, titles[q].title) for q in shown.related.get(paper_id, []) if q in titles]
+        near = [(q, titles[q].title) for q in shown.related.get(paper_id) if q in titles]
         page = paper_page(templates, view, base_url, suggested=shown.papers.get(paper_id, ()), related=near)
         files[f"papers/{paper_id}.html"] = _utf8(page)
 
@@ -269,7 +263,7 @@ def _update(
     record = SiteState(
         state.fingerprint, found.marks, found.releases, found.day_counts, counts, found.upvotes
     )
-    records = {SITE: site_json(record), RECORD: shown_json(shown)}
+    records = {SITE: site_json(record), **shown_files(shown)}
     records.update(_split(files, MARKER))
     dropped = {name for name in removals if name.startswith(f"{MARKER}/")}
     for name, marks in found.sources.items():
