@@ -85,3 +85,42 @@ def test_a_list_read_for_some_papers_agrees_with_similar_when_the_stored_ones_ru
     eligible = frozenset(ids) - set(nearest[:2])
     found = related.Related(folder).lists([SIMVLG], eligible, 5)
     assert found[SIMVLG] == [p for p in nearest if p in eligible][:5]
+
+
+def test_the_web_reads_the_lists_with_their_ids_and_never_the_state(seeded: Archive, tmp_path: Path) -> None:
+    """After a build and an incremental refresh that supersedes a row, ``related.json`` names
+    lists whose ids file says which paper each row is ("" for the superseded one), as the state
+    does. The web's reader needs nothing else: with ``state.json`` made unreadable, ``Related``
+    reads the same lists, and its ``table`` (the update's form) is what ``Table.of`` makes of
+    its ``lists`` (the export's form)."""
+    folder = tmp_path / "features"
+    refresh(seeded, folder)
+    for what in ("small", "tiny"):
+        seeded.ingest(parse_document(Document("2025-12-20.txt", NEAR.format(what=what))))
+        refresh(seeded, folder)
+    _, ids = stored(folder)
+    store = FeatureStore(folder)
+    found = store.stored()
+    assert found is not None and found.ids == ids and "" in ids
+    papers = [paper for paper in ids if paper]
+    before = related.Related(folder).lists(papers, papers, 5)
+    assert before[SIMVLG] and SIMVLG not in before[SIMVLG]
+
+    (folder / "state.json").write_text("not the state")
+    reader = related.Related(folder)
+    assert reader.lists(papers, papers, 5) == before
+    table = reader.table(papers, papers, 5)
+    of = related.Table.of(before, 5)
+    assert table.ids == of.ids and np.array_equal(table.near, of.near)
+    assert table.get(SIMVLG) == before[SIMVLG]
+
+
+def test_two_tables_differ_in_the_lists_that_changed_or_name_a_changed_paper() -> None:
+    """``Table.differing``: a changed list, a list gone, a new one, and a list naming a paper
+    whose title changed; an unchanged list in a table of other ids is not among them."""
+    before = related.Table.of({"a": ["b", "c"], "b": ["a"], "d": ["a"], "e": ["c"]}, 3)
+    now = related.Table.of({"a": ["c", "b"], "b": ["a"], "c": ["a"], "e": ["c"], "f": ["b"]}, 3)
+    assert now.differing(before, []) == {"a", "c", "d", "f"}
+    assert now.differing(before, ["c"]) == {"a", "c", "d", "e", "f"}
+    assert now.differing(now, []) == set()
+    assert related.Table.of({}, 3).differing(before, []) == {"a", "b", "d", "e"}
