@@ -124,3 +124,22 @@ def test_two_tables_differ_in_the_lists_that_changed_or_name_a_changed_paper() -
     assert now.differing(before, ["c"]) == {"a", "c", "d", "e", "f"}
     assert now.differing(now, []) == set()
     assert related.Table.of({}, 3).differing(before, []) == {"a", "b", "d", "e"}
+
+
+def test_lists_kept_by_an_earlier_version_are_read_again_after_a_refresh(
+    seeded: Archive, tmp_path: Path
+) -> None:
+    """A folder whose lists have no ids file and no ``related.json`` (as an earlier version left
+    it) shows no lists; the next refresh, with nothing else to do, writes both, and the lists
+    are read again as they were."""
+    folder = tmp_path / "features"
+    refresh(seeded, folder)
+    papers = [paper for paper in stored(folder)[1] if paper]
+    before = related.Related(folder).lists(papers, papers, 5)
+    assert before
+    (folder / "related.json").unlink()
+    for kept in folder.glob("related-*.ids"):
+        kept.unlink()
+    assert related.Related(folder).mark is None
+    assert refresh(seeded, folder).unchanged
+    assert related.Related(folder).lists(papers, papers, 5) == before

@@ -116,6 +116,7 @@ def refresh(
                 state, relisted = relate(store, state, lambda: _checked(stop))
                 spent = time.perf_counter() - lists_began
                 return RefreshReport(papers=len(state.live()), relisted=relisted, related_seconds=spent)
+            store.mend(state)
             return RefreshReport(unchanged=True, papers=len(state.live()))
         usable = None if reason else state
         marks = _marks(archive, usable, mark)

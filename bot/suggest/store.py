@@ -189,6 +189,9 @@ class FeatureStore:
         fields = {name: getattr(state, name) for name in state.__dataclass_fields__}
         _write_atomic(self.folder / STATE, json.dumps(fields, separators=(",", ":")).encode())
         stem = state.related
+        if stem and not (self.folder / f"{stem}.ids").is_file():  # lists an earlier version kept
+            ids = "".join(f"{row[0] if row is not None else ''}\n" for row in state.rows)
+            _write_atomic(self.folder / f"{stem}.ids", ids.encode())
         pointer = {"related": stem, "generation": state.generation, "nnz": state.nnz}
         pointer |= {"base_rows": state.base_rows, "rows": len(state.rows)}
         _write_atomic(self.folder / POINTER, json.dumps(pointer).encode())
@@ -201,6 +204,12 @@ class FeatureStore:
                 shutil.rmtree(path, ignore_errors=True)
             elif path.name.startswith(("models-", "related-")):
                 path.unlink(missing_ok=True)
+
+    def mend(self, state: State) -> None:
+        """Commit ``state`` again if its lists lack ``related.json`` (an earlier version kept
+        them): a refresh with nothing else to do gives the web its lists back."""
+        if state.related and not (self.folder / POINTER).is_file():
+            self.commit(state)
 
     def save_lists(self, lists: Lists, ids: list[str]) -> str:
         """Write ``lists`` and the rows' paper ids under a new name (a reader holding the old
