@@ -13,11 +13,11 @@ import asyncio
 import io
 import logging
 import re
-from collections.abc import Awaitable, Callable
-from typing import Any, Self
+from typing import Any
 
 import discord
 
+from bot.channels.discord.buttons import data_buttons
 from bot.channels.discord.responder import NO_MENTIONS
 from bot.desk import Desk, choosing
 from bot.render._split import chunks
@@ -31,44 +31,12 @@ ONLY_CURATORS = "Only curators can see the candidates."
 SORRY = "Sorry, something went wrong on our side. Please try again in a moment."
 DRAFT_LABEL = "📝 Draft the chosen"
 PER_ROW = 5
-Press = Callable[[Interaction, str], Awaitable[None]]
-ButtonItem = discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]]
-
-
-class ChoiceButton(ButtonItem, template=TEMPLATE):
-    def __init__(self, data: str, label: str = "") -> None:
-        style = discord.ButtonStyle.success if data == choosing.DRAFT else discord.ButtonStyle.secondary
-        button: discord.ui.Button[discord.ui.View] = discord.ui.Button(
-            label=label or data, custom_id=data, style=style
-        )
-        super().__init__(button)
-        self.data = data
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> Self:
-        return cls(match.group(0), getattr(item, "label", None) or "")
-
-    async def callback(self, interaction: Interaction) -> None:
-        await self.pressed(interaction)
-
-    async def pressed(self, interaction: Interaction) -> None:
-        raise NotImplementedError
-
-
-def choice_buttons(press: Press) -> type[ChoiceButton]:
-    class BotChoiceButton(ChoiceButton, template=TEMPLATE):
-        async def pressed(self, interaction: Interaction) -> None:
-            await press(interaction, self.data)
-
-    return BotChoiceButton
 
 
 class DiscordCandidates:
     def __init__(self, desk: Desk, templates: Templates) -> None:
         self.desk, self.templates = desk, templates
-        self.buttons = choice_buttons(self.press)
+        self.buttons = data_buttons(TEMPLATE, self.press, primary=lambda data: data == choosing.DRAFT)
 
     def curator(self, interaction: Interaction) -> bool:
         roles = {role.id for role in getattr(interaction.user, "roles", ())}

@@ -24,6 +24,7 @@ import discord
 from discord import app_commands
 from discord.app_commands import locale_str
 
+from bot.channels.discord.buttons import ButtonItem, data_buttons
 from bot.channels.discord.candidates import DiscordCandidates
 from bot.channels.discord.replies import clip
 from bot.channels.discord.responder import NO_MENTIONS
@@ -44,7 +45,6 @@ DEFER_AFTER = 1.5
 STYLES = {"now": discord.ButtonStyle.success, "later": discord.ButtonStyle.primary}
 SORRY = "Sorry, something went wrong on our side. Please try again in a moment."
 Press = Callable[[Interaction, str, str], Awaitable[None]]
-ButtonItem = discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]]
 
 
 class DeskButton(ButtonItem, template=TEMPLATE):
@@ -69,38 +69,6 @@ class DeskButton(ButtonItem, template=TEMPLATE):
 
     async def pressed(self, interaction: Interaction) -> None:
         raise NotImplementedError
-
-
-class RetagButton(ButtonItem, template=retag.BUTTON):
-    """A suggested tag's ✅ or ✖ (``dtag:a|r:DRAFT:N:HASH``, ``bot.desk.retag``)."""
-
-    def __init__(self, data: str, label: str = "") -> None:
-        style = discord.ButtonStyle.success if data.startswith("dtag:a:") else discord.ButtonStyle.secondary
-        button: discord.ui.Button[discord.ui.View] = discord.ui.Button(
-            label=(label or data)[:80], custom_id=data, style=style
-        )
-        super().__init__(button)
-        self.data = data
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> Self:
-        return cls(match.group(0), getattr(item, "label", None) or "")
-
-    async def callback(self, interaction: Interaction) -> None:
-        await self.pressed(interaction)
-
-    async def pressed(self, interaction: Interaction) -> None:
-        raise NotImplementedError
-
-
-def retag_buttons(press: Callable[[Interaction, str], Awaitable[None]]) -> type[RetagButton]:
-    class BotRetagButton(RetagButton, template=retag.BUTTON):
-        async def pressed(self, interaction: Interaction) -> None:
-            await press(interaction, self.data)
-
-    return BotRetagButton
 
 
 def desk_buttons(press: Press) -> type[DeskButton]:
@@ -140,7 +108,9 @@ class DiscordDesk:
     def __init__(self, desk: Desk, templates: Templates, *, defer_after: float = DEFER_AFTER) -> None:
         self.desk, self.templates, self.defer_after = desk, templates, defer_after
         self.buttons = desk_buttons(self.press)
-        self.retag_buttons = retag_buttons(self.retagged)
+        self.retag_buttons = data_buttons(
+            retag.BUTTON, self.retagged, primary=lambda data: data.startswith("dtag:a:")
+        )
         self._tasks: set[asyncio.Task[None]] = set()
 
     def curator(self, interaction: Interaction) -> bool:
