@@ -160,6 +160,14 @@ def _with(record: TagRecord, **changes: Any) -> TagRecord:
     return TagRecord(**{**record.json(), **changes})
 
 
+def suggests(scores: np.ndarray | float, threshold: float) -> np.ndarray:
+    """Which scores suggest a tag: at least its threshold, and above 0 (text that shares nothing
+    with the curator's papers scores 0, whatever the threshold). The one rule the refresh, the
+    tags of text not in the archive and the quality measure all apply."""
+    found = np.asarray(scores)
+    return (found >= threshold) & (found > 0)
+
+
 @dataclass(frozen=True)
 class Models:
     """The tags that suggest, with their weights (a row each) and thresholds."""
@@ -196,6 +204,10 @@ class Models:
 
     def threshold(self, tag: str) -> float:
         return float(self.thresholds[self.tags.index(tag)])
+
+    def suggesting(self, tag: str, scores: np.ndarray) -> np.ndarray:
+        """Which of these scores suggest ``tag`` (``suggests``)."""
+        return suggests(scores, self.threshold(tag))
 
     def save(self, path: Path) -> None:
         with open(path, "wb") as handle:

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from bot.archive.schema import paper_tags
 from bot.archive.store import Archive
 from bot.archive.suggestions import REJECTED, decided
-from bot.suggest.model import MIN_EXAMPLES, train
+from bot.suggest.model import MIN_EXAMPLES, suggests, train
 from bot.suggest.refresh import refresh
 from bot.suggest.store import FeatureStore
 
@@ -98,7 +98,7 @@ def leave_one_out(archive: Archive, folder: Path, papers: int | None = None) -> 
                 missed[tag] += truth
                 continue
             score = float((row @ trained.weights)[0])
-            suggested = score >= threshold and score > 0
+            suggested = bool(suggests(score, threshold))
             hits[tag] += suggested and truth
             wrong[tag] += suggested and not truth
             if suggested and not truth:

@@ -383,7 +383,7 @@ def _train_and_score(
     by_tag: dict[str, dict[str, float]] = {tag: {} for tag in set(trained) | labels.stale}
     for tag, scores in models.scores(matrix.csr, tuple(trained)).items():
         exclude = set(labels.positives[tag]) | labels.rejected.get(tag, set())
-        picked = np.flatnonzero(matrix.live & (scores >= models.threshold(tag)) & (scores > 0))
+        picked = np.flatnonzero(matrix.live & models.suggesting(tag, scores))
         by_tag[tag] = {ids[r]: float(scores[r]) for r in picked if ids[r] not in exclude}
     by_paper: dict[str, dict[str, float]] = {}
     fresh = [row_of[i] for i in changed if i in row_of]
@@ -391,10 +391,10 @@ def _train_and_score(
         by_paper = {paper_id: {} for paper_id in changed}
         others = tuple(tag for tag in models.tags if tag not in trained)
         for tag, scores in models.scores(matrix.csr[fresh], others).items():
-            threshold, said_no = models.threshold(tag), labels.rejected.get(tag, set())
-            for r, score in zip(fresh, scores, strict=True):
+            said_no = labels.rejected.get(tag, set())
+            for r, score, hit in zip(fresh, scores, models.suggesting(tag, scores), strict=True):
                 paper_id = ids[r]
                 mine = tag in labels.curated_of.get(paper_id, ())
-                if score >= threshold and score > 0 and not mine and paper_id not in said_no:
+                if hit and not mine and paper_id not in said_no:
                     by_paper[paper_id][tag] = float(score)
     return trained, models, by_tag, by_paper

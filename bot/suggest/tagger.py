@@ -37,10 +37,8 @@ def tags_for(folder: Path, papers: Sequence[tuple[str, str, str]], most: int = M
     rows = weigh(counts([paper_text(*paper) for paper in papers]), idf)
     found: list[list[tuple[float, str]]] = [[] for _ in papers]
     for tag, scores in models.scores(rows).items():
-        threshold = models.threshold(tag)
-        for n, score in enumerate(scores):
-            if score >= threshold and score > 0:
-                found[n].append((float(score), tag))
+        for n in np.flatnonzero(models.suggesting(tag, scores)):
+            found[n].append((float(scores[n]), tag))
     return [tuple(tag for _, tag in sorted(pairs, key=lambda p: (-p[0], p[1]))[:most]) for pairs in found]
 
 
