@@ -307,7 +307,7 @@ class Publisher:
 
     def rebuild_site(self) -> SiteReport:
         from bot.channels.web.update import update_site
-        from bot.suggest.store import folder_for
+        from bot.suggest.store import features_of
 
         templates = self._templates or Templates(DEFAULT_TEMPLATES, self.settings.templates)
         report = update_site(
@@ -317,7 +317,7 @@ class Publisher:
             base_url=self.settings.base_url,
             site_url=self.settings.site_url,
             # The tag model's folder, found from the archive this publisher has open.
-            features=folder_for(self.archive.engine.url.render_as_string(False), self.settings.data_dir),
+            features=features_of(self.archive, self.settings.data_dir),
             feed_suggested=self.settings.feed_suggested_tags,
         )
         if report.exported:

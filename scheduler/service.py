@@ -264,10 +264,9 @@ class Service:
     def refresh_suggestions(self) -> bool:
         """Whether the suggestions or the features changed."""
         from bot.suggest.refresh import Interrupted, refresh
-        from bot.suggest.store import folder_for
+        from bot.suggest.store import features_of
 
-        url = self.archive.engine.url.render_as_string(hide_password=False)  # the archive it has open
-        folder = folder_for(url, self.settings.data_dir)
+        folder = features_of(self.archive, self.settings.data_dir)
         try:
             report = refresh(self.archive, folder, stop=self._stopping.is_set)
         except Interrupted:

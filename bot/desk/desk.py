@@ -30,7 +30,7 @@ from bot.desk.drafts import Draft, DraftGone
 from bot.desk.preview import Preview, build, failed, read_post, renamed, stored_name
 from bot.errors import InputError, ParseError
 from bot.models import Digest
-from bot.suggest.store import folder_for
+from bot.suggest.store import features_of
 
 log = logging.getLogger("paperboy.desk")
 #: Publishes a day now through the service; returns how many subscribers it goes to (None: unknown).
@@ -105,7 +105,7 @@ class Desk:
         self.clock = clock
         self.curators = settings.curators
         #: The tag model's files: tags offered in previews and for candidates.
-        self.features = folder_for(settings.database_url, settings.data_dir)
+        self.features = features_of(archive, settings.data_dir)
 
     # -- a post comes in -------------------------------------------------------------------------
 

@@ -44,6 +44,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from bot.archive.store import Archive
+
 try:
     import fcntl
 except ImportError:  # Windows
@@ -73,6 +75,12 @@ def folder_for(database_url: str, data_dir: Path) -> Path:
     digest = hashlib.sha256(address.encode()).hexdigest()[:8]
     name = "".join(c if c.isalnum() or c in "-_" else "-" for c in Path(database).name) or "archive"
     return data_dir / f"{name}-{digest}{SUFFIX}"
+
+
+def features_of(archive: Archive, data_dir: Path) -> Path:
+    """Where the features of the database ``archive`` has open are kept: found from the archive
+    itself, so a process never reads another database's (its settings may name another)."""
+    return folder_for(archive.engine.url.render_as_string(hide_password=False), data_dir)
 
 
 @dataclass

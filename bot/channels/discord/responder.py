@@ -29,7 +29,7 @@ from bot.config import Settings
 from bot.models import Subscription, TagCount
 from bot.render.environment import Templates
 from bot.suggest.similar import SimilarIndex
-from bot.suggest.store import folder_for
+from bot.suggest.store import features_of
 
 log = logging.getLogger("paperboy.discord")
 OnSubscribe = Callable[[Subscription], Awaitable[object]]
@@ -76,7 +76,7 @@ class Responder:
         self.page_size, self.defer_after = page_size, defer_after
         self.buttons = button_class(self.press)
         #: The features /similar reads, open for the bot's life (reopened after each refresh).
-        self.index = SimilarIndex(folder_for(settings.database_url, settings.data_dir))
+        self.index = SimilarIndex(features_of(archive, settings.data_dir))
 
     async def lookup(self, interaction: discord.Interaction[Any], name: str, args: str = "") -> None:
         """/tag, /tags, /search, /latest, /paper, /help: what anyone may ask anywhere."""

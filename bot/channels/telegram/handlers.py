@@ -38,7 +38,7 @@ from bot.render.context import views_digest
 from bot.render.environment import Templates
 from bot.render.telegram import pack, paper_block
 from bot.suggest.similar import SimilarIndex
-from bot.suggest.store import folder_for
+from bot.suggest.store import features_of
 
 log = logging.getLogger("paperboy.telegram")
 OnSubscribe = Callable[[Subscription], Awaitable[object]]
@@ -69,7 +69,7 @@ class Handlers:
         self.templates = templates
         self.on_subscribe = on_subscribe
         #: The features /similar reads, open for the bot's life (reopened after each refresh).
-        self.index = SimilarIndex(folder_for(settings.database_url, settings.data_dir))
+        self.index = SimilarIndex(features_of(archive, settings.data_dir))
 
     async def command(self, update: Update, context: Context) -> None:
         """A known command in a private chat, a group (``/tag@bot`` too) or a forum topic."""
